@@ -16,6 +16,7 @@ rendering, writing, the chat hook, reading.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as _dt
 import json
 import logging
@@ -23,6 +24,7 @@ import math
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +39,13 @@ __all__ = [
     "PRAISE_PHRASES",
     "SHORT_AFFIRMATIVES",
     "SHORT_AFFIRMATIVE_MAX_WORDS",
+    "ASSISTANT_NAME",
+    "ASSISTANT_NAME_PREFIXES",
+    "PRAISE_EMOJI",
     "OUTPUT_ENV_VAR",
     "DEFAULT_OUTPUT_PATH",
+    "PraiseMatch",
+    "detect_praise",
     "is_praise",
     "Example",
     "Exchange",
@@ -57,9 +64,12 @@ logger = logging.getLogger("fine_tuning_capture")
 # Configuration
 # ---------------------------------------------------------------------------
 
-#: What counts as praise.  Edit this list: a phrase added here is detected
-#: anywhere in a message, case- and punctuation-insensitively.
+#: What counts as praise: edit this list.  A phrase added here is detected
+#: wherever it stands in a message, ignoring case, punctuation and missing
+#: apostrophes, unless the message negates it, asks about it, makes it
+#: conditional, aims it at someone else or talks about it (see detect_praise).
 PRAISE_PHRASES: list[str] = [
+    # The original phrases.
     "good one timmy",
     "good one, timmy",
     "great response",
@@ -75,11 +85,104 @@ PRAISE_PHRASES: list[str] = [
     "that's great",
     "i like that",
     "that's perfect",
+    # Praise of the reply or of the assistant in other words.
+    "good one",
+    "great job",
+    "nice work",
+    "good work",
+    "great work",
+    "you're doing great",
+    "you are doing great",
+    "doing a great job",
+    "nailed it",
+    "you nailed",
+    "you did great",
+    "you did well",
+    "couldn't be better",
+    "i laughed",
+    "spot on",
+    "bang on",
+    "exactly right",
+    "exactly what i needed",
+    "exactly what i wanted",
+    "exactly what i was looking for",
+    "just what i needed",
+    "that's it exactly",
+    "you got it",
+    "i'm impressed",
+    "i am impressed",
+    "impressive",
+    "proud of you",
+    "that's hilarious",
+    "that was hilarious",
+    "you're hilarious",
+    "so funny",
+    "made me laugh",
+    "cracked me up",
+    "a keeper",
+    "much better",
+    "way better",
+    "love it",
+    "love that",
+    "love this",
+    "loved it",
+    "loved that",
+    "well said",
+    "well played",
+    "good catch",
+    "nice catch",
+    "good call",
+    "you're the best",
+    "you rock",
+    "you're a genius",
+    "chef's kiss",
+    "top notch",
+    "made my day",
+    "on fire",
+    "what a comeback",
+    "best answer",
+    "best response",
+    "very helpful",
+    "really helpful",
+    "super helpful",
+    "so helpful",
+    "that was helpful",
+    "that helped",
+    "that helps",
+    "nicely done",
+    # Litotes: praise by denying the opposite.
+    "not bad",
+    "wasn't bad",
+    "not too shabby",
+    "couldn't have said it better",
+    "couldn't have put it better",
+    "can't argue with that",
 ]
 
-#: Single words that are praise on their own, in a message this short or shorter.
-SHORT_AFFIRMATIVES: list[str] = ["good", "nice", "perfect", "excellent", "great", "amazing"]
+#: Words that are praise when they lead a short message or a sentence
+#: ("Excellent.", "Perfect, thanks", "Oh nice, Timmy") or follow "that's",
+#: "you're", "what a" and the like, and are not followed by a noun that makes
+#: them about something else ("nice weather").
+SHORT_AFFIRMATIVES: list[str] = [
+    "good", "nice", "perfect", "excellent", "great", "amazing",  # the original six
+    "awesome", "brilliant", "fantastic", "superb", "wonderful", "outstanding", "lovely", "beautiful",
+    "incredible", "terrific", "stellar", "exactly", "bravo", "hilarious", "clever", "witty", "genius",
+    "helpful", "legendary", "kudos", "funny",
+]
+#: The original rule's limit: a message of this many words or fewer that holds
+#: a short affirmative is praise (the assistant's name and fillers like "oh",
+#: "wow" and "haha" are not counted).
 SHORT_AFFIRMATIVE_MAX_WORDS = 3
+
+#: The assistant's name; praise followed by another capitalised name
+#: ("Good job, Sarah") is not for the assistant.
+ASSISTANT_NAME = "Timmy"
+#: Words that may stand before the name ("Little Timmy").
+ASSISTANT_NAME_PREFIXES: list[str] = ["little"]
+
+#: Emoji that are praise on their own.  A lone 👍 is deliberately not: people
+#: use it to mean "OK, got it".
+PRAISE_EMOJI = "👏🙌💯🔥🏆🥇🌟⭐🎯🤩😂🤣👌🤌"
 
 #: Environment variable that names the output file when no path is passed.
 OUTPUT_ENV_VAR = "FINE_TUNING_CAPTURE_FILE"
@@ -90,36 +193,524 @@ DEFAULT_OUTPUT_PATH = Path(__file__).resolve().with_name("fine_tuning_best_case_
 
 # ---------------------------------------------------------------------------
 # Praise detection
+#
+# A message is cut into word tokens by str.translate + str.split (C speed),
+# with sentence ends, commas and double quotes kept as tokens of their own.
+# A message holding no praise word is answered from that alone.  Otherwise
+# each candidate -- a phrase, a leading affirmative, a praise emoji -- is
+# checked against the rules that make praise words not praise: negation,
+# questions, requests, conditionals, idioms and things ("nice weather"),
+# someone else ("good job, Sarah"), talk about praise, and sarcasm.
+# Everything is linear in the message length: no regular expression runs
+# over the message except to locate the final match.
 # ---------------------------------------------------------------------------
 
-_WORD_RE = re.compile(r"[a-z0-9']+")
+
+@dataclass(frozen=True)
+class PraiseMatch:
+    """Why a message was taken as praise: the rule, what matched, and where."""
+
+    rule: str  # "phrase", "affirmative" or "emoji"
+    matched: str  # the phrase or word from the configuration, or the emoji
+    start: int  # character offsets of the match in the (NFKC-normalised) message
+    end: int
+
+    def as_metadata(self) -> dict[str, Any]:
+        """The match as a small dict for an example's metadata."""
+        return {"rule": self.rule, "matched": self.matched, "start": self.start, "end": self.end}
 
 
-def _normalise_for_matching(text: str) -> str:
-    """Lower-case words separated by single spaces, punctuation dropped."""
-    text = text.lower().replace("\u2019", "'")
-    return " ".join(_WORD_RE.findall(text))
+_FILLERS = frozenset(
+    "oh ooh wow woah whoa ha haha hahaha hahahaha hah heh hehe lol lmao lmfao rofl omg ok okay yes yeah yep yup "
+    "ah aw aww hey man dude damn honestly seriously well alright right cheers".split()
+)
+_INTENSIFIERS = frozenset(
+    "very really so such pretty absolutely truly quite super bloody damn too simply utterly totally just most "
+    "extremely incredibly genuinely actually".split()
+)
+# Words that may come between a sentence start and a leading affirmative: "that's", "what a", "you're so".
+_FRAME_WORDS = frozenset("that's that is was this it's it you're you are were what a how".split())
+_REPLY_NOUNS = frozenset(
+    "answer answers response responses reply replies one ones job work stuff point points joke jokes idea ideas "
+    "explanation summary advice suggestion catch call comeback memory recall thinking writing poem story list "
+    "tip pun line lines burn roast effort timing recommendation".split()
+)
+_DISCOURSE = frozenset(
+    "now so but though thanks thank ty cheers again too indeed anyway lol lmao haha hahaha mate there then also "
+    "i you that this it really very much tell give can could what how why next ok okay yes yeah please at".split()
+)
+_VOCATIVES = frozenset("mate buddy man dude bro pal friend sir madam champ bot robot kid boss".split())
+_NEGATORS = frozenset(
+    "not no never don't didn't doesn't wasn't isn't aren't weren't won't wouldn't couldn't shouldn't haven't "
+    "hasn't ain't can't nope nah hardly barely without nothing nobody".split()
+)
+_QUESTION_WORDS = frozenset(
+    "was is are were do does did can could would will should shall may might how what why which who who's "
+    "whose where when isn't wasn't aren't didn't don't doesn't any have has am".split()
+)
+_IMPERATIVES = frozenset(
+    "give tell write make do show find suggest recommend think help try create generate list describe draft "
+    "compose send pick choose name get bring play let's lets want need".split()
+)
+_REQUEST_LEAD = frozenset("please now ok okay so and then also just i i'd we".split())
+_CONDITIONALS = frozenset(
+    "would could should might i'd that'd it'd you'd we'd they'd if unless wish when whenever hope".split()
+)
+_META_WORDS = frozenset(
+    "phrase phrases word words trigger triggers triggered capture captured captures praise synonym synonyms "
+    "spell spelled spelling spelt adjective testing".split()
+)
+_SAY_WORDS = frozenset("say says said saying type typed typing".split())
+_THIRD_PERSON = frozenset(
+    "he she they him them his her their he's she's they're everyone everybody someone somebody".split()
+)
+_DETERMINERS = frozenset("my our the that this these those his her their your".split())
+_SUBJECT_OK = _REPLY_NOUNS | frozenset(
+    "was is were are 's one one's last really just so very made makes sounds sounded looks looked reads felt feels "
+    "way part bit time first second latest".split()
+)
+_SUBJECT_VERBS = frozenset("made said did was is gave has had thinks thought told wrote says does got".split())
+_NEGATIVES = frozenset(
+    "broke broken break breaking crash crashed crashes wrong useless worse worst fail failed fails failing "
+    "ruined ruin ruins deleted delete lost forgot forgotten error errors bug mess messed garbage rubbish nothing "
+    "terrible awful horrible stupid annoying incorrect".split()
+)
+_CONTRAST = frozenset("but though although however except yet".split())
+_SARCASM = (("just", "great"), ("just", "perfect"), ("just", "wonderful"), ("just", "brilliant"),
+            ("yeah", "right"), ("as", "usual"), ("thanks", "for", "nothing"), ("nice", "going"), ("way", "to", "go"),
+            ("not", "what", "i"), ("that's", "not", "it"))
+_THANKS = frozenset("thanks thank you ty cheers".split())
+# Common words typed without their apostrophe.
+_APOSTROPHES = {
+    word.replace("'", ""): word
+    for word in "that's it's what's wasn't isn't don't didn't doesn't can't couldn't wouldn't shouldn't "
+    "you're i'm i've i'd you've they're won't aren't weren't haven't hasn't ain't let's chef's".split()
+}
+_APOSTROPHES.pop("its")  # "its" is a word of its own; "its great" still reads as praise via "great"
+_APOSTROPHES["its"] = "it's"
+
+_SENTENCE_END = "."
+_QUESTION_END = "?"
+_COMMA = ","
+_QUOTE = '"'
+
+
+def _translation_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for char in ".!;\n\r\u2028\u2029\x85":
+        table[ord(char)] = f" {_SENTENCE_END} "
+    table[ord("?")] = f" {_QUESTION_END} "
+    for char in ",:\u2013\u2014":
+        table[ord(char)] = f" {_COMMA} "
+    for char in '"\u201c\u201d\u201e\u00ab\u00bb':
+        table[ord(char)] = f" {_QUOTE} "
+    for char in "\u2018\u2019\u02bc`\u00b4":
+        table[ord(char)] = "'"
+    for char in "()[]{}<>*_~#/\\|+=^%$@&\t\x0b\x0c\u200b\u200d\ufe0f":
+        table[ord(char)] = " "
+    for low, high in ((0x2190, 0x2BFF), (0x1F000, 0x1FAFF)):  # arrows, symbols, emoji
+        for code in range(low, high + 1):
+            table[code] = " "
+    for char in PRAISE_EMOJI:
+        table[ord(char)] = f" {char} "
+    return table
+
+
+_TABLE = _translation_table()
+# For the first look at an ASCII message: punctuation to spaces, apostrophes and hyphens kept.
+_ASCII_WORDS_TABLE = bytes(
+    code if chr(code).isalnum() or chr(code) in "'-" else ord(" ") for code in range(256))
+
+
+_COMMON_WORDS = frozenset(
+    "i i'm you you're your it it's that that's this is was a an the of me my so very really what on to".split())
+
+
+def _phrase_key(words: tuple[str, ...], affirmatives: frozenset[str]) -> str:
+    """The word of a phrase that rules out most messages: an affirmative, else its longest uncommon word."""
+    for word in words:
+        if word in affirmatives:
+            return word
+    uncommon = [word for word in words if word not in _COMMON_WORDS] or list(words)
+    return max(uncommon, key=len)
+
+
+class _Rules:
+    """The lexicon compiled from the configuration lists; rebuilt when they change."""
+
+    def __init__(self) -> None:
+        self.source = (list(PRAISE_PHRASES), list(SHORT_AFFIRMATIVES), ASSISTANT_NAME,
+                       list(ASSISTANT_NAME_PREFIXES), SHORT_AFFIRMATIVE_MAX_WORDS)
+        self.affirmatives = frozenset(word.lower() for word in SHORT_AFFIRMATIVES)
+        self.names = frozenset([ASSISTANT_NAME.lower(), *(p.lower() for p in ASSISTANT_NAME_PREFIXES)])
+        # Phrases by first word, longest first, as tuples of normalised words.
+        self.phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase in PRAISE_PHRASES:
+            words = tuple(_APOSTROPHES.get(w, w) for w in phrase.lower().translate(_TABLE).split() if w != _COMMA)
+            if words:
+                self.phrases.setdefault(words[0], []).append((words, phrase))
+        for options in self.phrases.values():
+            options.sort(key=lambda option: -len(option[0]))
+        # A sentence that holds none of these words cannot be praise: the affirmatives, the emoji,
+        # and for each phrase its least common word ("laugh" for "made me laugh").
+        keys = {_phrase_key(words, self.affirmatives) for options in self.phrases.values() for words, _ in options}
+        self.triggers = frozenset(keys | {k.replace("'", "") for k in keys}) | self.affirmatives | frozenset(
+            PRAISE_EMOJI)
+        self.ascii_triggers = frozenset(word.encode() for word in self.triggers if word.isascii())
+        self.lead = _FILLERS | _INTENSIFIERS | _FRAME_WORDS | self.names
+        self.follow_ok = (_REPLY_NOUNS | _DISCOURSE | _VOCATIVES | self.names | self.affirmatives
+                          | frozenset(PRAISE_EMOJI))
+        self.short_vocabulary = (_FILLERS | _INTENSIFIERS | self.names | _REPLY_NOUNS | _THANKS | _VOCATIVES
+                                 | self.affirmatives | frozenset(PRAISE_EMOJI))
+        self.known = self.lead | self.follow_ok | _QUESTION_WORDS | _IMPERATIVES | _DETERMINERS | frozenset(
+            self.phrases)
+
+    def is_current(self) -> bool:
+        phrases, affirmatives, name, prefixes, limit = self.source
+        return (phrases == PRAISE_PHRASES and affirmatives == SHORT_AFFIRMATIVES and name == ASSISTANT_NAME
+                and prefixes == ASSISTANT_NAME_PREFIXES and limit == SHORT_AFFIRMATIVE_MAX_WORDS)
+
+
+_rules = _Rules()
+
+
+def _current_rules() -> _Rules:
+    global _rules
+    if not _rules.is_current():
+        _rules = _Rules()
+    return _rules
+
+
+def detect_praise(text: str) -> PraiseMatch | None:
+    """Return why *text* praises the previous reply, or None if it does not.
+
+    Praise is a phrase from PRAISE_PHRASES, a word from SHORT_AFFIRMATIVES
+    leading a short message or sentence ("Perfect! Now tell me..."), or a
+    praise emoji.  It does not count when negated ("not good"), asked or
+    requested ("was that a good one?", "give me a good one"), conditional
+    ("that would be perfect if..."), an idiom or about a thing ("good
+    morning", "nice weather"), aimed at someone else ("good job, Sarah"),
+    talked about ("when I say good one Timmy..."), or sarcastic ("great, now
+    it's broken").  Case, Unicode forms, curly or missing apostrophes,
+    repeated punctuation and emoji are normalised first.
+    """
+    if not text or not isinstance(text, str):
+        return None
+    rules = _rules if _rules.is_current() else _current_rules()
+    if text.isascii():
+        lower = text.lower()
+        # bytes.translate is a plain table lookup, many times faster than str.translate.
+        if rules.ascii_triggers.isdisjoint(lower.encode("ascii").translate(_ASCII_WORDS_TABLE).split()):
+            return None
+    else:
+        text = unicodedata.normalize("NFKC", text)
+        lower = text.lower()
+    tokens = lower.translate(_TABLE).split()
+    if rules.triggers.isdisjoint(tokens):
+        return None
+    return _analyse(text, tokens, rules)
 
 
 def is_praise(text: str) -> bool:
-    """Return True if *text* praises the previous reply.
+    """Return True if *text* praises the previous reply (see detect_praise)."""
+    return detect_praise(text) is not None
 
-    A message is praise when it contains one of PRAISE_PHRASES, or when it is
-    SHORT_AFFIRMATIVE_MAX_WORDS words or fewer and contains one of
-    SHORT_AFFIRMATIVES.
+
+def _analyse(text: str, tokens: list[str], rules: _Rules) -> PraiseMatch | None:
+    present = set(tokens)
+    for pattern in _SARCASM:
+        if present.issuperset(pattern) and _contains(tokens, pattern):
+            return None
+    # Analyse only the sentences that hold a trigger word, each once, in order.
+    starts = sorted(k for word in rules.triggers.intersection(present) for k in _positions(tokens, word))
+    cased: list[str] | None = None
+    done_until = -1
+    for position in starts:
+        if position <= done_until:
+            continue
+        start, end = _sentence_bounds(tokens, position)
+        done_until = end
+        if cased is None:
+            cased = text.translate(_TABLE).split()
+            if len(cased) != len(tokens):  # lower() changed a token boundary: no case information
+                cased = tokens
+        sentence_tokens = [_APOSTROPHES.get(token, token) for token in tokens[start:end]]
+        is_question = end < len(tokens) and tokens[end] == _QUESTION_END
+        sentence = _Sentence(sentence_tokens, cased[start:end], is_question, rules)
+        found = sentence.find_praise()
+        if found is not None:
+            rule, matched, first, last = found
+            fixed = [_APOSTROPHES.get(token, token) for token in tokens[:start]] + sentence_tokens
+            return _locate(text, fixed, sentence.words[first:last], start + sentence.token_index[first],
+                           rule, matched)
+    return None
+
+
+def _positions(tokens: list[str], word: str) -> Iterator[int]:
+    """Every index of *word* in *tokens* (list.index runs at C speed)."""
+    k = -1
+    try:
+        while True:
+            k = tokens.index(word, k + 1)
+            yield k
+    except ValueError:
+        return
+
+
+def _sentence_bounds(tokens: list[str], position: int) -> tuple[int, int]:
+    start = position
+    while start > 0 and tokens[start - 1] not in (_SENTENCE_END, _QUESTION_END):
+        start -= 1
+    end = position
+    while end < len(tokens) and tokens[end] not in (_SENTENCE_END, _QUESTION_END):
+        end += 1
+    return start, end
+
+
+def _contains(tokens: list[str], pattern: tuple[str, ...]) -> bool:
+    first, size, wanted = pattern[0], len(pattern), list(pattern)
+    return any(tokens[i:i + size] == wanted for i, token in enumerate(tokens) if token == first)
+
+
+_COPULAS = frozenset("was is 's were are".split())
+
+
+class _Sentence:
+    """One sentence's words, and the facts the rules need about them.
+
+    Facts about the whole sentence come from one set of its words (C speed);
+    facts that depend on position are computed in one pass, and only when a
+    word that could make them matter is present.  Each check on a candidate
+    is then O(1) or bounded by its clause, so a long sentence full of praise
+    words that do not count stays linear.
     """
-    words = _normalise_for_matching(text)
-    if not words:
-        return False
-    padded = f" {words} "
-    for phrase in PRAISE_PHRASES:
-        normalised = _normalise_for_matching(phrase)
-        if normalised and f" {normalised} " in padded:
-            return True
-    tokens = words.split()
-    if len(tokens) <= SHORT_AFFIRMATIVE_MAX_WORDS:
-        return any(token in SHORT_AFFIRMATIVES for token in tokens)
-    return False
+
+    def __init__(self, tokens: list[str], cased: list[str], is_question: bool, rules: _Rules) -> None:
+        self.rules = rules
+        self.is_question = is_question
+        self.words: list[str] = []
+        self.original: list[str] = []
+        self.token_index: list[int] = []  # where each word stands among the sentence's tokens
+        self.clause: list[int] = []  # index of the first word of each word's clause
+        self.quoted: list[bool] = []
+        comma = in_quotes = False
+        clause = 0
+        for index, token in enumerate(tokens):
+            if token == _COMMA:
+                comma = True
+            elif token == _QUOTE:
+                in_quotes = not in_quotes
+            elif token[0].isalnum() or token in PRAISE_EMOJI or "'" in token:
+                if comma:
+                    clause = len(self.words)
+                    comma = False
+                self.words.append(token)
+                self.original.append(cased[index])
+                self.token_index.append(index)
+                self.clause.append(clause)
+                self.quoted.append(in_quotes)
+        self.present = frozenset(self.words)
+
+        # Facts about the sentence, each behind a set test so the common case costs next to nothing.
+        present = self.present
+        words = self.words
+        self.first_conditional = -1 if _CONDITIONALS.isdisjoint(present) else _first_index(words, _CONDITIONALS)
+        self.first_say = -1 if _SAY_WORDS.isdisjoint(present) else _first_index(words, _SAY_WORDS)
+        self.last_if = -1 if _IF_WORDS.isdisjoint(present) else max(
+            k for k, word in enumerate(words) if word in _IF_WORDS)
+        self.request_start = -1 if _IMPERATIVES.isdisjoint(present) else _request_start(words)
+        self.third_person_seen = None if _THIRD_PERSON.isdisjoint(present) else _last_seen(words, _THIRD_PERSON)
+        self.has_meta = not _META_WORDS.isdisjoint(present)
+
+    # --- facts, computed when first asked for ---------------------------------------------------
+
+    @functools.cached_property
+    def is_short(self) -> bool:
+        return _is_short(self.words, self.rules)
+
+    @functools.cached_property
+    def reply_seen(self) -> list[int]:
+        return _last_seen(self.words, _REPLY_OR_YOU)
+
+    @functools.cached_property
+    def subject_limit(self) -> dict[int, int]:
+        """For each clause whose subject is "my X", "the X"... (X not the reply): where that subject ends."""
+        words, limits = self.words, {}
+        if _DETERMINERS.isdisjoint(self.present):
+            return limits
+        seen: set[int] = set()
+        for k in range(len(words) - 1):
+            start = self.clause[k]
+            if start not in seen and words[k] in _DETERMINERS and self.clause[k + 1] == start:
+                seen.add(start)
+                if words[k + 1] not in _SUBJECT_OK:
+                    limits[start] = k + 2
+        return limits
+
+    @functools.cached_property
+    def negatives(self) -> tuple[list[bool], list[bool]] | None:
+        """Is there a negative word left / right of each word with no "but" between?  None if none at all."""
+        if _NEGATIVES.isdisjoint(self.present):
+            return None
+        n = len(self.words)
+        left, right = [False] * n, [False] * n
+        for order, marks in ((range(n), left), (range(n - 1, -1, -1), right)):
+            seen = False
+            for k in order:
+                marks[k] = seen
+                if self.words[k] in _CONTRAST:
+                    seen = False
+                elif self.words[k] in _NEGATIVES:
+                    seen = True
+        return left, right
+
+    # --- the search ------------------------------------------------------------------------
+
+    def find_praise(self) -> tuple[str, str, int, int] | None:
+        """The first candidate no rule rejects: (rule, matched, first word, end word)."""
+        for i in range(len(self.words)):
+            candidate = self._candidate_at(i)
+            if candidate is not None and self._acceptable(i, *candidate):
+                return (candidate[0], candidate[1], i, candidate[2])
+        return None
+
+    def _candidate_at(self, i: int) -> tuple[str, str, int] | None:
+        words, rules = self.words, self.rules
+        options = rules.phrases.get(words[i])
+        if options:
+            for phrase_words, phrase in options:
+                end = _match_phrase(words, i, phrase_words)
+                if end is not None:
+                    return "phrase", phrase, end
+        if words[i] in rules.affirmatives:
+            return "affirmative", words[i], i + 1
+        if words[i] in PRAISE_EMOJI:
+            return "emoji", words[i], i + 1
+        return None
+
+    def _acceptable(self, i: int, rule: str, matched: str, j: int) -> bool:
+        """Apply, cheapest first, the rules that make a praise word not praise; True if none fires."""
+        words, rules, present = self.words, self.rules, self.present
+        clause = self.clause[i]
+        after = words[j] if j < len(words) and self.clause[j] != j else None
+        if rule == "emoji":
+            return present <= rules.short_vocabulary and _NEGATIVES.isdisjoint(present)
+        if rule == "affirmative" and not (self._leads(i) or self.is_short or self._praises_reply(i, after)):
+            return False
+        # An adjective (or "that") followed by a noun is about that noun: "nice weather", "I like that movie".
+        last = words[j - 1]
+        if after is not None and after not in rules.follow_ok and (
+                rule == "affirmative" or last in rules.affirmatives or last in _NOUN_TAKERS):
+            return False
+        # Aimed at someone else: "Good job, Sarah", "Nice one Jake".
+        if (j < len(words) and self.original[j][:1].isupper() and words[j] not in rules.follow_ok
+                and words[j] not in ("i", "i'm")):
+            return False
+        if matched.split()[0] not in _NEGATORS and not _NEGATORS.isdisjoint(words[max(clause, i - 3):i]):
+            return False
+        if self.is_question and (self.clause[j - 1] == self.clause[-1] or words[clause] in _QUESTION_WORDS):
+            return False
+        if i > 0 and words[0] in _QUESTION_WORDS and not (
+                words[0] in ("what", "how") and (words[1] in ("a", "an") or words[1] in rules.affirmatives)):
+            return False
+        if self.quoted[i] or self.has_meta:
+            return False
+        if 0 <= self.request_start < i or 0 <= self.first_conditional < i or self.last_if >= j:
+            return False
+        if 0 <= self.first_say < i:
+            return False
+        if self.third_person_seen is not None and self.third_person_seen[i] >= clause:
+            return False
+        if self.subject_limit.get(clause, len(words) + 1) <= i or self._named_subject(i):
+            return False
+        negatives = self.negatives
+        return negatives is None or not (negatives[0][i] or negatives[1][j - 1])
+
+    def _leads(self, i: int) -> bool:
+        """Only fillers, intensifiers and frames ("that's", "what a") stand before word i in its clause."""
+        lead = self.rules.lead
+        return all(self.words[k] in lead for k in range(self.clause[i], i))
+
+    def _praises_reply(self, i: int, after: str | None) -> bool:
+        """An affirmative ending a clause about the reply: "the way you explained it was perfect"."""
+        words, k, start = self.words, i, self.clause[i]
+        while k > start and words[k - 1] in _INTENSIFIERS:
+            k -= 1
+        return after is None and k > start and words[k - 1] in _COPULAS and self.reply_seen[i] >= start
+
+    def _named_subject(self, i: int) -> bool:
+        """The sentence opens with someone's name doing something: "Dave made a great point"."""
+        words = self.words
+        return (i > 1 and self.original[0][:1].isupper() and words[0] not in self.rules.known
+                and words[1] in _SUBJECT_VERBS)
+
+
+_REPLY_OR_YOU = _REPLY_NOUNS | {"you"}
+_IF_WORDS = frozenset(("if", "unless"))
+_NOUN_TAKERS = frozenset(("that", "this", "done"))
+
+
+def _first_index(words: list[str], vocabulary: frozenset[str]) -> int:
+    return next((k for k, word in enumerate(words) if word in vocabulary), -1)
+
+
+def _last_seen(words: list[str], vocabulary: frozenset[str]) -> list[int]:
+    """last[k]: the index of the last word before k that is in *vocabulary*, or -1."""
+    last, seen = [], -1
+    for k, word in enumerate(words):
+        last.append(seen)
+        if word in vocabulary:
+            seen = k
+    return last
+
+
+def _match_phrase(words: list[str], i: int, phrase: tuple[str, ...]) -> int | None:
+    """The end of *phrase* matched at word i, allowing intensifiers in between ("you absolutely nailed it")."""
+    k = i
+    for position, wanted in enumerate(phrase):
+        if position:
+            while k < len(words) and words[k] != wanted and words[k] in _INTENSIFIERS:
+                k += 1
+        if k >= len(words) or words[k] != wanted:
+            return None
+        k += 1
+    return k
+
+
+def _is_short(words: list[str], rules: _Rules) -> bool:
+    """The original rule: a short message made only of praise vocabulary ("Answer was perfect")."""
+    counted = [w for w in words if w not in rules.names and w not in _FILLERS]
+    return len(counted) <= SHORT_AFFIRMATIVE_MAX_WORDS and all(
+        w in rules.short_vocabulary or w in _FRAME_WORDS for w in counted)
+
+
+def _request_start(words: list[str]) -> int:
+    """Index of the verb if the sentence opens with a request ("Give me a good one"), else -1."""
+    for k, word in enumerate(words):
+        if word in _IMPERATIVES:
+            return k
+        if word not in _REQUEST_LEAD and word not in _FILLERS:
+            return -1
+    return -1
+
+
+def _locate(text: str, tokens: list[str], words: list[str], token_index: int, rule: str,
+            matched: str) -> PraiseMatch:
+    """Character offsets of the matched words in the (normalised) message."""
+    occurrence = tokens[:token_index].count(words[0])
+    first, whole = _word_patterns(tuple(words))
+    for count, found in enumerate(first.finditer(text)):
+        if count == occurrence:
+            rest = whole.match(text, found.start())
+            return PraiseMatch(rule, matched, found.start(), rest.end() if rest else found.end())
+    return PraiseMatch(rule, matched, 0, len(text))  # not reached: every matched word is in the text
+
+
+@functools.lru_cache(maxsize=512)
+def _word_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    patterns = [re.escape(word).replace("'", "['\u2019]?") for word in words]
+    first = re.compile(rf"(?<![\w'\u2019-]){patterns[0]}(?![\w'\u2019-])", re.IGNORECASE)
+    return first, re.compile(r"[\W_]*".join(patterns), re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------
@@ -464,15 +1055,19 @@ def on_user_message(
     capture it once.  Returns the Example written, or None: when the message
     is not praise, when there is nothing to capture, or when capture failed --
     a failure is logged with its reason and never raised, so the chat goes on.
+    Metadata gets ``timestamp`` and ``praise_match`` (which rule and words
+    matched, and where) unless the caller set them.
     """
     try:
-        if not is_praise(user_message):
+        match = detect_praise(user_message)
+        if match is None:
             return None
         target = _praised_exchange(history)
         if target is None or target.captured:
             return None
         data = dict(metadata or {})
         data.setdefault("timestamp", _dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
+        data.setdefault("praise_match", match.as_metadata())
         example = capture_fine_tuning_example(
             target.user_message,
             target.system_prompt,

@@ -1,0 +1,132 @@
+"""Load the labelled praise corpus (tests/data/praise_corpus.txt) and score a detector on it.
+
+    python bench/praise_corpus.py            # precision, recall and F1, overall and per group, and every miss
+
+It also scores the held-out file (tests/data/praise_heldout.txt), messages
+written after the rules were settled, as a check that the rules were not
+simply fitted to the corpus.
+
+A section header "[group praise]" or "[group not]" labels the messages below
+it; "\\n" in a message stands for a line break.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CORPUS = ROOT / "tests" / "data" / "praise_corpus.txt"
+HELD_OUT = ROOT / "tests" / "data" / "praise_heldout.txt"
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str
+    praise: bool
+    group: str
+    line: int
+
+
+def load_corpus(path: Path = CORPUS) -> list[Case]:
+    """Return the labelled messages of the corpus file, in order."""
+    cases: list[Case] = []
+    group, praise = None, None
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("# "):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            group, label = line[1:-1].split()
+            if label not in ("praise", "not"):
+                raise ValueError(f"{path}:{number}: label must be 'praise' or 'not', not {label!r}")
+            praise = label == "praise"
+            continue
+        if group is None:
+            raise ValueError(f"{path}:{number}: message before any [group label] header")
+        cases.append(Case(line.replace("\\n", "\n"), praise, group, number))
+    return cases
+
+
+@dataclass
+class Score:
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+    true_negative: int = 0
+
+    @property
+    def precision(self) -> float:
+        called = self.true_positive + self.false_positive
+        return self.true_positive / called if called else 1.0
+
+    @property
+    def recall(self) -> float:
+        actual = self.true_positive + self.false_negative
+        return self.true_positive / actual if actual else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def accuracy(self) -> float:
+        total = self.true_positive + self.false_positive + self.false_negative + self.true_negative
+        return (self.true_positive + self.true_negative) / total if total else 1.0
+
+    def add(self, expected: bool, got: bool) -> None:
+        if expected and got:
+            self.true_positive += 1
+        elif got:
+            self.false_positive += 1
+        elif expected:
+            self.false_negative += 1
+        else:
+            self.true_negative += 1
+
+
+def evaluate(detector: Callable[[str], bool], cases: list[Case]) -> tuple[Score, dict[str, Score], list[Case]]:
+    """Score *detector*: overall, per group, and the cases it got wrong."""
+    overall, groups, wrong = Score(), {}, []
+    for case in cases:
+        got = bool(detector(case.text))
+        overall.add(case.praise, got)
+        groups.setdefault(case.group, Score()).add(case.praise, got)
+        if got != case.praise:
+            wrong.append(case)
+    return overall, groups, wrong
+
+
+def main() -> None:
+    import fine_tuning_capture as ftc
+
+    for title, path in (("corpus", CORPUS), ("held-out", HELD_OUT)):
+        report(title, load_corpus(path), ftc.is_praise)
+        print()
+
+
+def report(title: str, cases: list[Case], detector: Callable[[str], bool]) -> None:
+    """Print the scores of *detector* on *cases* and every message it got wrong."""
+    overall, groups, wrong = evaluate(detector, cases)
+    praise = sum(case.praise for case in cases)
+    print(f"{title}: {len(cases)} messages, {praise} praise, {len(cases) - praise} not praise")
+    print(f"overall: precision {overall.precision:.3f}  recall {overall.recall:.3f}  F1 {overall.f1:.3f}")
+    print(f"{'group':18} {'n':>4} {'label':>6} {'precision':>9} {'recall':>7} {'F1':>6} {'accuracy':>8}")
+    for name, score in groups.items():
+        label = "praise" if score.true_positive + score.false_negative else "not"
+        n = score.true_positive + score.false_positive + score.false_negative + score.true_negative
+        print(f"{name:18} {n:4} {label:>6} {score.precision:9.3f} {score.recall:7.3f} {score.f1:6.3f} "
+              f"{score.accuracy:8.3f}")
+    for kind, want in (("false positives", False), ("false negatives", True)):
+        misses = [case for case in wrong if case.praise == want]
+        print(f"\n{kind} ({len(misses)}):")
+        for case in misses:
+            print(f"  line {case.line:4} [{case.group}] {case.text!r}")
+
+
+if __name__ == "__main__":
+    main()
