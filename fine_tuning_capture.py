@@ -16,8 +16,8 @@ rendering, writing, the chat hook, reading.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as _dt
+import functools
 import json
 import logging
 import math

@@ -22,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import fine_tuning_capture as ftc  # noqa: E402
 from praise_corpus import load_corpus  # noqa: E402
+
+import fine_tuning_capture as ftc  # noqa: E402
 
 SPEC_PHRASES = [
     "good one timmy", "good one, timmy", "great response", "excellent response", "that was great",
@@ -111,8 +112,9 @@ def main() -> None:
     for name, keep in (("no praise word (first look only)", False), ("holding a praise word (analysed)", True)):
         picked = [k for k, present in enumerate(words) if (not rules.triggers.isdisjoint(present)) == keep]
         mine, base = [ours[k] for k in picked], [spec[k] for k in picked]
-        print(f"  {name:34} {len(picked):4} messages: median {statistics.median(mine) * 1e6:6.2f} µs "
-              f"vs {statistics.median(base) * 1e6:5.2f} µs, ratio {statistics.median(mine) / statistics.median(base):.2f}")
+        mine_median, base_median = statistics.median(mine), statistics.median(base)
+        print(f"  {name:34} {len(picked):4} messages: median {mine_median * 1e6:6.2f} µs "
+              f"vs {base_median * 1e6:5.2f} µs, ratio {mine_median / base_median:.2f}")
 
     print("\nlong and adversarial messages (ms; best of 3):")
     print(f"{'input':32} {'1 KB':>8} {'100 KB':>8} {'1 MB':>8} {'1 MB / 100 KB':>14}")

@@ -12,7 +12,7 @@ from conftest import ROOT
 import fine_tuning_capture as ftc
 
 sys.path.insert(0, str(ROOT / "bench"))
-from praise_corpus import load_corpus, evaluate  # noqa: E402
+from praise_corpus import evaluate, load_corpus  # noqa: E402
 
 CASES = load_corpus()
 NEVER_PRAISE = ("negation", "question", "greeting_idiom", "talk_about")
@@ -107,7 +107,8 @@ def test_a_phrase_appended_in_place_works(monkeypatch):
 
 def test_a_phrase_added_in_the_source_works(tmp_path: Path):
     source = (ROOT / "fine_tuning_capture.py").read_text(encoding="utf-8")
-    edited = source.replace('PRAISE_PHRASES: list[str] = [\n', 'PRAISE_PHRASES: list[str] = [\n    "what a legend",\n', 1)
+    opening = "PRAISE_PHRASES: list[str] = [\n"
+    edited = source.replace(opening, opening + '    "what a legend",\n', 1)
     assert edited != source
     (tmp_path / "fine_tuning_capture.py").write_text(edited, encoding="utf-8")
     code = "import fine_tuning_capture as f; print(f.is_praise('Honestly, what a legend'))"
