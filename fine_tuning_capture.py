@@ -10,19 +10,26 @@ as written, so that it can later become a training set.
 The module needs only the Python standard library.
 
 Sections, top to bottom: configuration, praise detection, the example record,
-rendering, writing, the chat hook, reading.
+rendering, writing, the chat hook, reading, review/backfill/export, and the
+command line (``python -m fine_tuning_capture --help``).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import dataclasses
 import datetime as _dt
 import functools
+import hashlib
 import json
 import logging
 import math
 import os
 import re
+import statistics
+import sys
+import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -55,6 +62,16 @@ __all__ = [
     "capture_fine_tuning_example",
     "on_user_message",
     "read_examples",
+    "EXPORT_FORMATS",
+    "ExportReport",
+    "BackfillReport",
+    "example_id",
+    "training_record",
+    "is_validation",
+    "export_examples",
+    "remove_examples",
+    "backfill",
+    "main",
 ]
 
 logger = logging.getLogger("fine_tuning_capture")
@@ -1112,6 +1129,7 @@ class _Lines:
         self._stream = iter(stream)
         self._pushed: list[bytes] = []
         self.lineno = 0  # number of the line last returned by next()
+        self.offset = 0  # bytes returned by next() so far
 
     def next(self) -> bytes | None:
         if self._pushed:
@@ -1121,11 +1139,13 @@ class _Lines:
             if line is None:
                 return None
         self.lineno += 1
+        self.offset += len(line)
         return line
 
     def push_back(self, line: bytes) -> None:
         self._pushed.append(line)
         self.lineno -= 1
+        self.offset -= len(line)
 
     def peek(self) -> bytes | None:
         line = self.next()
@@ -1157,36 +1177,48 @@ def read_examples(
     on with the next block.  Also reads files written by the original capture
     system: fractional seconds, no metadata section, extra blank lines.
     """
-    source = resolve_path(path)
-    with open(source, "rb") as stream:
-        yield from _parse_stream(stream, strict=strict, on_error=on_error, source=str(source))
+    for block in _read_blocks(path, strict=strict, on_error=on_error):
+        yield block.example
 
 
-def _parse_stream(
-    stream: BinaryIO | Iterable[bytes],
+@dataclass(frozen=True)
+class _Block:
+    """An example with where it stands in the file: its first line and its bytes [start, end)."""
+
+    line: int
+    start: int
+    end: int
+    example: Example
+
+
+def _read_blocks(
+    path: str | os.PathLike[str] | None,
     *,
     strict: bool,
     on_error: Callable[[FormatError], None] | None,
-    source: str,
-) -> Iterator[Example]:
-    lines = _Lines(stream)
-    while (line := lines.peek()) is not None:
-        if _is_blank(line) or _is_comment(line):
-            lines.next()
-            continue
-        try:
-            if line != _RULE_LINE:
+) -> Iterator[_Block]:
+    source = resolve_path(path)
+    with open(source, "rb") as stream:
+        lines = _Lines(stream)
+        while (line := lines.peek()) is not None:
+            if _is_blank(line) or _is_comment(line):
                 lines.next()
-                raise FormatError("text outside an example block", lines.lineno)
-            yield _parse_block(lines)
-        except FormatError as error:
-            if strict:
-                raise
-            if on_error is not None:
-                on_error(error)
-            else:
-                logger.warning("%s: skipped a damaged example: %s", source, error)
-            _skip_to_next_block(lines)
+                continue
+            try:
+                if line != _RULE_LINE:
+                    lines.next()
+                    raise FormatError("text outside an example block", lines.lineno)
+                first_line, start = lines.lineno + 1, lines.offset
+                example = _parse_block(lines)
+                yield _Block(first_line, start, lines.offset, example)
+            except FormatError as error:
+                if strict:
+                    raise
+                if on_error is not None:
+                    on_error(error)
+                else:
+                    logger.warning("%s: skipped a damaged example: %s", source, error)
+                _skip_to_next_block(lines)
 
 
 def _is_blank(line: bytes) -> bool:
@@ -1327,3 +1359,536 @@ def _read_fenced(lines: _Lines) -> tuple[str, int]:
     if content.endswith(b"\n"):
         content = content[:-1]
     return _decode(content, opened_at + 1), opened_at
+
+
+# ---------------------------------------------------------------------------
+# Review, backfill and export
+#
+# An example's id is a short hash of everything in it, so it stays the same
+# from one run to the next and survives reformatting-free edits elsewhere in
+# the file.  Two examples are duplicates when their system prompt, user
+# message and reply are the same: that is what a trainer would see twice.
+# ---------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("openai", "sharegpt", "alpaca")
+ID_LENGTH = 10  # hex digits of an example's id: ample for thousands of examples
+
+
+def example_id(example: Example) -> str:
+    """A short id for *example*, stable across runs: a hash of all its fields."""
+    digest = hashlib.sha256()
+    for part in (example.captured_at.isoformat(), example.praise_message, example.user_message,
+                 example.system_prompt, example.assistant_response):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:ID_LENGTH]
+
+
+def _content_key(example: Example) -> bytes:
+    digest = hashlib.sha256()
+    for part in (example.system_prompt, example.user_message, example.assistant_response):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.digest()[:16]
+
+
+def training_record(example: Example, export_format: str) -> dict[str, Any]:
+    """One training record for *example*: the system prompt and user message in, the reply out.
+
+    The praise and the metadata never enter the training text.
+    """
+    system, user, reply = example.system_prompt, example.user_message, example.assistant_response
+    if export_format == "openai":  # OpenAI chat fine-tuning; also TRL, Axolotl chat_template, LLaMA-Factory
+        return {"messages": [{"role": "system", "content": system}, {"role": "user", "content": user},
+                             {"role": "assistant", "content": reply}]}
+    if export_format == "sharegpt":  # LLaMA-Factory and Unsloth: a leading system turn, human, gpt
+        return {"conversations": [{"from": "system", "value": system}, {"from": "human", "value": user},
+                                  {"from": "gpt", "value": reply}]}
+    if export_format == "alpaca":  # LLaMA-Factory's alpaca columns
+        return {"instruction": user, "input": "", "output": reply, "system": system}
+    raise ValueError(f"unknown export format {export_format!r}; choose from {', '.join(EXPORT_FORMATS)}")
+
+
+def is_validation(example: Example, fraction: float) -> bool:
+    """Whether *example* belongs to the validation split: decided by a hash of its session.
+
+    Every example of a session lands on the same side; an example without a
+    session_id is its own session.
+    """
+    if fraction <= 0:
+        return False
+    session = example.metadata.get("session_id")
+    key = f"session:{session}" if session is not None else f"example:{example_id(example)}"
+    value = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") / 2**64
+    return value < fraction
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote and what it left out."""
+
+    train: int = 0
+    validation: int = 0
+    duplicates: int = 0
+    out_of_range: int = 0
+    damaged: list[FormatError] = field(default_factory=list)
+
+
+class _AtomicOutput:
+    """A text file that appears whole at its path, or not at all: temp file, fsync, rename."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(os.path.abspath(os.fspath(path)))
+        self._temp: Path | None = None
+        self.stream: Any = None
+
+    def __enter__(self) -> Any:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        self._temp = Path(name)
+        self.stream = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        return self.stream
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        assert self._temp is not None
+        try:
+            if exc_type is None:
+                self.stream.flush()
+                os.fsync(self.stream.fileno())
+            self.stream.close()
+            if exc_type is None:
+                os.replace(self._temp, self.path)
+                _fsync_folder(self.path.parent)
+        finally:
+            if self._temp.exists():
+                self._temp.unlink()
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename itself has happened
+    finally:
+        os.close(fd)
+
+
+def export_examples(
+    export_format: str,
+    out: Any,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    validation_out: Any = None,
+    validation_fraction: float = 0.0,
+    since: _dt.datetime | None = None,
+    until: _dt.datetime | None = None,
+) -> ExportReport:
+    """Write the examples as JSON Lines training records to the text stream *out*.
+
+    Examples captured before *since* or at/after *until* are left out, and
+    so is every duplicate after the first.  With a *validation_fraction*, the
+    sessions the hash puts in the validation split go to *validation_out*.
+    Damaged blocks are skipped and listed in the report; the file is only read.
+    """
+    if export_format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {export_format!r}; choose from {', '.join(EXPORT_FORMATS)}")
+    report = ExportReport()
+    seen: set[bytes] = set()
+    for example in read_examples(path, strict=False, on_error=report.damaged.append):
+        if (since is not None and example.captured_at < since) or (until is not None and example.captured_at >= until):
+            report.out_of_range += 1
+            continue
+        key = _content_key(example)
+        if key in seen:
+            report.duplicates += 1
+            continue
+        seen.add(key)
+        line = json.dumps(training_record(example, export_format), ensure_ascii=False) + "\n"
+        if validation_out is not None and is_validation(example, validation_fraction):
+            validation_out.write(line)
+            report.validation += 1
+        else:
+            out.write(line)
+            report.train += 1
+    return report
+
+
+def remove_examples(ids: Iterable[str], *, path: str | os.PathLike[str] | None = None) -> list[str]:
+    """Delete the examples with these ids; return the ids removed, in file order.
+
+    The file is rewritten whole (temp file, fsync, rename) while holding the
+    lock capture uses, so a capture running at the same moment waits and then
+    appends to the new file: nothing is lost.  Everything else, damaged blocks
+    included, is copied byte for byte.  Unknown ids raise KeyError and change
+    nothing.
+    """
+    wanted = {identifier.strip().lower() for identifier in ids}
+    target = resolve_path(path)
+    if not target.exists():
+        raise FileNotFoundError(f"no examples file at {target}")
+    with _LockedFile(target):
+        spans: list[tuple[int, int, str]] = []
+        for block in _read_blocks(target, strict=False, on_error=lambda error: None):
+            identifier = example_id(block.example)
+            if identifier in wanted:
+                spans.append((block.start, block.end, identifier))
+        missing = wanted - {identifier for _, _, identifier in spans}
+        if missing:
+            raise KeyError(f"no example with id {', '.join(sorted(missing))}")
+        _rewrite_without(target, [(start, end) for start, end, _ in spans])
+    return [identifier for _, _, identifier in spans]
+
+
+def _rewrite_without(target: Path, spans: list[tuple[int, int]]) -> None:
+    """Copy *target* minus the byte *spans* (and the blank lines after each) to a temp file, then rename."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    temp = Path(name)
+    try:
+        with open(target, "rb") as source, os.fdopen(fd, "wb") as copy:
+            os.fchmod(copy.fileno(), os.stat(target).st_mode & 0o7777)
+            position = 0
+            for start, end in spans:
+                _copy_range(source, copy, position, start)
+                source.seek(end)
+                while source.read(1) == b"\n":
+                    end += 1
+                position = end
+            _copy_range(source, copy, position, None)
+            copy.flush()
+            os.fsync(copy.fileno())
+        os.replace(temp, target)
+        _fsync_folder(target.parent)
+    finally:
+        if temp.exists():
+            temp.unlink()
+
+
+def _copy_range(source: BinaryIO, copy: BinaryIO, start: int, end: int | None, chunk: int = 1 << 20) -> None:
+    source.seek(start)
+    remaining = None if end is None else end - start
+    while remaining is None or remaining > 0:
+        data = source.read(chunk if remaining is None else min(chunk, remaining))
+        if not data:
+            return
+        copy.write(data)
+        if remaining is not None:
+            remaining -= len(data)
+
+
+@dataclass
+class BackfillReport:
+    """What a backfill captured and what it could not read."""
+
+    conversations: int = 0
+    captured: int = 0
+    already_captured: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def backfill(logs: Iterable[str | os.PathLike[str]], *, path: str | os.PathLike[str] | None = None) -> BackfillReport:
+    """Capture the praised exchanges of past conversations stored as JSON Lines.
+
+    Each line of a log is one conversation, ``{"messages": [{"role": ...,
+    "content": ...}, ...]}``.  Every user message that follows an assistant
+    reply goes through the same praise detection and the same choice of
+    exchange as live capture, and a praised exchange is captured with the
+    system message that preceded its reply.  Exchanges already in the
+    examples file (same system prompt, user message and reply) are not
+    captured again, so a second run over the same logs adds nothing.
+    """
+    report = BackfillReport()
+    target = resolve_path(path)
+    existing: set[bytes] = set()
+    if target.exists():
+        existing = {_content_key(example) for example in read_examples(target, strict=False,
+                                                                        on_error=lambda error: None)}
+    for log in logs:
+        log_path = Path(os.path.abspath(os.fspath(log)))
+        try:
+            stream = open(log_path, encoding="utf-8", errors="strict")
+        except OSError as error:
+            report.problems.append(f"{log_path}: cannot read: {error.strerror or error}")
+            continue
+        with stream:
+            for number, line in enumerate(_lines_or_problem(stream, log_path, report), 1):
+                if line is None or not line.strip():
+                    continue
+                try:
+                    messages = _conversation_messages(json.loads(line))
+                except ValueError as error:
+                    report.problems.append(f"{log_path}:{number}: {error}")
+                    continue
+                report.conversations += 1
+                for exchange, praise, match in _praised_exchanges(messages):
+                    example = _make_example(exchange.user_message, exchange.system_prompt,
+                                            exchange.assistant_response, praise, None, captured_at=_dt.datetime.now())
+                    if _content_key(example) in existing:
+                        report.already_captured += 1
+                        continue
+                    metadata = {"source": str(log_path), "line": number, "backfilled": True,
+                                "praise_match": match.as_metadata()}
+                    capture_fine_tuning_example(exchange.user_message, exchange.system_prompt,
+                                                exchange.assistant_response, praise, metadata, path=target)
+                    existing.add(_content_key(example))
+                    report.captured += 1
+    return report
+
+
+def _lines_or_problem(stream: Any, log_path: Path, report: BackfillReport) -> Iterator[str | None]:
+    """The lines of a log; a line that is not UTF-8 ends the file with a problem noted."""
+    number = 0
+    try:
+        for number, line in enumerate(stream, 1):  # noqa: B007 - number is read after the loop
+            yield line
+    except UnicodeDecodeError as error:
+        report.problems.append(f"{log_path}:{number + 1}: not UTF-8 text ({error.reason}); the rest was skipped")
+
+
+def _conversation_messages(data: Any) -> list[tuple[str, str]]:
+    if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+        raise ValueError('expected an object like {"messages": [...]}')
+    messages = []
+    for message in data["messages"]:
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise ValueError('every message needs a "role"')
+        messages.append((message["role"], _message_text(message.get("content"))))
+    return messages
+
+
+def _message_text(content: Any) -> str:
+    """Message content as text: a string, or the text parts of a list of content parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict)
+                       and isinstance(part.get("text"), str))
+    raise ValueError("message content must be text or a list of text parts")
+
+
+def _praised_exchanges(messages: list[tuple[str, str]]) -> Iterator[tuple[Exchange, str, PraiseMatch]]:
+    """Walk a conversation as the chat hook would, yielding each exchange praise would capture."""
+    history: list[Exchange] = []
+    system = ""
+    pending_user: str | None = None
+    previous_role = ""  # of the last user or assistant message: system messages may sit between
+    for role, text in messages:
+        if role == "system":
+            system = text
+            continue
+        if role == "user":
+            if previous_role == "assistant":
+                match = detect_praise(text)
+                if match is not None:
+                    target = _praised_exchange(history)
+                    if target is not None and not target.captured:
+                        target.captured = True
+                        yield target, text, match
+            pending_user = text
+        elif role == "assistant" and pending_user is not None:
+            history.append(Exchange(pending_user, system, text))
+            pending_user = None
+        previous_role = role
+
+
+# ---------------------------------------------------------------------------
+# Command line: python -m fine_tuning_capture COMMAND
+# ---------------------------------------------------------------------------
+
+
+class CommandError(Exception):
+    """A problem the command line reports as one line on stderr, with exit status 2."""
+
+
+def _one_line_preview(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _report_damaged(errors: list[FormatError], target: Path) -> None:
+    for error in errors:
+        print(f"{target}:{error.lineno}: skipped a damaged example: {error.msg}", file=sys.stderr)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Count the examples: date range, sessions, median sizes, duplicates, damaged blocks."""
+    target = resolve_path(args.file)
+    damaged: list[FormatError] = []
+    count, sessions, without_session, duplicates = 0, set(), 0, 0
+    first = last = None
+    sizes: dict[str, list[int]] = {"user message": [], "system prompt": [], "reply": []}
+    seen: set[bytes] = set()
+    for example in read_examples(target, strict=False, on_error=damaged.append):
+        count += 1
+        first = example.captured_at if first is None else min(first, example.captured_at)
+        last = example.captured_at if last is None else max(last, example.captured_at)
+        session = example.metadata.get("session_id")
+        if session is None:
+            without_session += 1
+        else:
+            sessions.add(str(session))
+        sizes["user message"].append(len(example.user_message))
+        sizes["system prompt"].append(len(example.system_prompt))
+        sizes["reply"].append(len(example.assistant_response))
+        key = _content_key(example)
+        duplicates += key in seen
+        seen.add(key)
+    print(f"file: {target}")
+    print(f"examples: {count}")
+    if count:
+        print(f"captured: {first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S}")
+        print(f"sessions: {len(sessions)}" + (f" (and {without_session} examples without a session_id)"
+                                              if without_session else ""))
+        print("median characters: " + ", ".join(f"{name} {statistics.median(values):.0f}"
+                                                 for name, values in sizes.items()))
+    print(f"duplicates: {duplicates}")
+    print(f"damaged blocks: {len(damaged)}")
+    _report_damaged(damaged, target)
+    return 1 if damaged else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check the file: every problem with its line number; exit status 1 if there is any."""
+    target = resolve_path(args.file)
+    problems: list[tuple[int, str]] = []
+    count = 0
+    for block in _read_blocks(target, strict=False,
+                              on_error=lambda error: problems.append((error.lineno, error.msg))):
+        count += 1
+        for name, text in (("reply", block.example.assistant_response),
+                           ("user message", block.example.user_message),
+                           ("system prompt", block.example.system_prompt)):
+            if not text.strip():
+                problems.append((block.line, f"example {example_id(block.example)} has an empty {name}"))
+    for line, message in sorted(problems):
+        print(f"{target}:{line}: {message}")
+    print(f"{count} examples read, {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+    return 1 if problems else 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List the examples, one a line: id, capture time, praise, and the start of the user message."""
+    target = resolve_path(args.file)
+    damaged: list[FormatError] = []
+    for example in read_examples(target, strict=False, on_error=damaged.append):
+        print(f"{example_id(example)}  {example.captured_at:%Y-%m-%d %H:%M}  "
+              f"{_one_line_preview(example.praise_message, 24):24}  {_one_line_preview(example.user_message, 60)}")
+    _report_damaged(damaged, target)
+    return 1 if damaged else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Delete the examples with these ids (from `list`) after review; the file is rewritten atomically."""
+    try:
+        removed = remove_examples(args.ids, path=args.file)
+    except KeyError as error:
+        raise CommandError(f"{error.args[0]}; nothing was removed (see `list`)") from None
+    print(f"removed {len(removed)} example{'s' if len(removed) != 1 else ''}: {' '.join(removed)}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export training data as JSON Lines: openai, sharegpt or alpaca; duplicates once."""
+    if not 0 <= args.val_fraction < 1:
+        raise CommandError("--val-fraction must be at least 0 and below 1")
+    if args.val_fraction and not args.val_out:
+        raise CommandError("--val-fraction needs --val-out FILE for the validation split")
+    if args.val_out and args.val_out == args.output:
+        raise CommandError("--val-out must differ from -o")
+    target = resolve_path(args.file)
+    if not target.exists():
+        raise CommandError(f"no examples file at {target}")
+    since, until = _parse_bound(args.since, "--since"), _parse_bound(args.until, "--until", end_of_day=True)
+    with contextlib.ExitStack() as stack:
+        out = sys.stdout if args.output == "-" else stack.enter_context(_AtomicOutput(args.output))
+        validation = None
+        if args.val_out:
+            validation = sys.stdout if args.val_out == "-" else stack.enter_context(_AtomicOutput(args.val_out))
+        report = export_examples(args.format, out, path=target, validation_out=validation,
+                                 validation_fraction=args.val_fraction, since=since, until=until)
+    _report_damaged(report.damaged, target)
+    print(f"exported {report.train} training and {report.validation} validation examples as {args.format}"
+          f" ({report.duplicates} duplicates and {report.out_of_range} outside the dates left out,"
+          f" {len(report.damaged)} damaged blocks skipped)", file=sys.stderr)
+    return 1 if report.damaged else 0
+
+
+def _parse_bound(value: str | None, option: str, *, end_of_day: bool = False) -> _dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = _dt.date.fromisoformat(value)
+            return _dt.datetime.combine(day + _dt.timedelta(days=1 if end_of_day else 0), _dt.time())
+        return _dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{option} takes a date like 2025-11-19 or 2025-11-19T20:10, not {value!r}") from None
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Capture praised exchanges from past chat logs (JSON Lines, one {"messages": [...]} a line)."""
+    report = backfill(args.logs, path=args.file)
+    for problem in report.problems:
+        print(f"{problem}", file=sys.stderr)
+    print(f"read {report.conversations} conversations: captured {report.captured} examples"
+          f" ({report.already_captured} already in the file), {len(report.problems)} problems")
+    return 1 if report.problems else 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m fine_tuning_capture",
+        description="Review, back-fill and export captured fine-tuning examples.",
+        epilog="Exit status: 0 all well, 1 something was skipped or found wrong, 2 an error.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for function, name in ((cmd_stats, "stats"), (cmd_check, "check"), (cmd_list, "list"),
+                           (cmd_remove, "remove"), (cmd_export, "export"), (cmd_backfill, "backfill")):
+        command = commands.add_parser(name, help=function.__doc__, description=function.__doc__)
+        command.set_defaults(handler=function)
+        command.add_argument("--file", help=f"the examples file (default: ${OUTPUT_ENV_VAR}, else "
+                                            f"{DEFAULT_OUTPUT_PATH.name} beside the module)")
+        if name == "remove":
+            command.add_argument("ids", nargs="+", metavar="ID", help="ids shown by `list`")
+        elif name == "export":
+            command.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+            command.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
+            command.add_argument("--val-fraction", type=float, default=0.0, metavar="F",
+                                 help="share of sessions for validation, 0 to below 1 (default 0)")
+            command.add_argument("--val-out", metavar="FILE", help="where the validation split goes")
+            command.add_argument("--since", metavar="DATE", help="only examples captured on or after DATE")
+            command.add_argument("--until", metavar="DATE", help="only examples captured up to DATE, inclusive")
+        elif name == "backfill":
+            command.add_argument("logs", nargs="+", metavar="LOG", help="JSON Lines chat logs")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # The reader of our output went away (`... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except CommandError as error:
+        print(f"error: {error}", file=sys.stderr)
+    except FileNotFoundError as error:
+        print(f"error: no such file: {error.filename or error}", file=sys.stderr)
+    except IsADirectoryError as error:
+        print(f"error: a folder, not an examples file: {error.filename}", file=sys.stderr)
+    except OSError as error:
+        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+    except FormatError as error:
+        print(f"error: {error}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
