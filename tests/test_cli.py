@@ -321,3 +321,19 @@ def test_backfill_reports_bad_lines_and_goes_on(tmp_path: Path, output_file: Pat
     assert f"{log}:1: " in err and f"{log}:2: " in err and "missing.jsonl: cannot read" in err
     assert "captured 1 examples" in out
     assert next(ftc.read_examples()).user_message == "Joke?"
+
+
+def test_export_memory_stays_flat_as_the_file_grows(tmp_path: Path):
+    """Peak memory of an export in a child process, for a 2 MB and a 40 MB file: the same, and small."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_export import export as timed_export
+    from bench_export import write_file
+
+    peaks = []
+    for megabytes in (2, 40):
+        path = tmp_path / f"{megabytes}.md"
+        write_file(path, megabytes)
+        _, peak = timed_export(path, "openai", tmp_path / "out.jsonl")
+        peaks.append(peak)
+    assert peaks[1] < 100
+    assert peaks[1] - peaks[0] < 10, peaks
