@@ -296,6 +296,7 @@ _CONTRAST = frozenset("but though although however except yet".split())
 _SARCASM = (("just", "great"), ("just", "perfect"), ("just", "wonderful"), ("just", "brilliant"),
             ("yeah", "right"), ("as", "usual"), ("thanks", "for", "nothing"), ("nice", "going"), ("way", "to", "go"),
             ("not", "what", "i"), ("that's", "not", "it"))
+_SARCASM_WORDS = frozenset(pattern[0] for pattern in _SARCASM)
 _THANKS = frozenset("thanks thank you ty cheers".split())
 # Common words typed without their apostrophe.
 _APOSTROPHES = {
@@ -435,25 +436,22 @@ def is_praise(text: str) -> bool:
 
 def _analyse(text: str, tokens: list[str], rules: _Rules) -> PraiseMatch | None:
     present = set(tokens)
-    for pattern in _SARCASM:
-        if present.issuperset(pattern) and _contains(tokens, pattern):
-            return None
+    if not _SARCASM_WORDS.isdisjoint(present):
+        for pattern in _SARCASM:
+            if present.issuperset(pattern) and _contains(tokens, pattern):
+                return None
     # Analyse only the sentences that hold a trigger word, each once, in order.
     starts = sorted(k for word in rules.triggers.intersection(present) for k in _positions(tokens, word))
-    cased: list[str] | None = None
+    cased = _CasedTokens(text, tokens)
     done_until = -1
     for position in starts:
         if position <= done_until:
             continue
         start, end = _sentence_bounds(tokens, position)
         done_until = end
-        if cased is None:
-            cased = text.translate(_TABLE).split()
-            if len(cased) != len(tokens):  # lower() changed a token boundary: no case information
-                cased = tokens
         sentence_tokens = [_APOSTROPHES.get(token, token) for token in tokens[start:end]]
         is_question = end < len(tokens) and tokens[end] == _QUESTION_END
-        sentence = _Sentence(sentence_tokens, cased[start:end], is_question, rules)
+        sentence = _Sentence(sentence_tokens, cased, start, is_question, rules)
         found = sentence.find_praise()
         if found is not None:
             rule, matched, first, last = found
@@ -492,6 +490,19 @@ def _contains(tokens: list[str], pattern: tuple[str, ...]) -> bool:
 _COPULAS = frozenset("was is 's were are".split())
 
 
+class _CasedTokens:
+    """The message's tokens with their capitals, made only if a rule asks for them."""
+
+    def __init__(self, text: str, lowered: list[str]) -> None:
+        self._text, self._lowered = text, lowered
+
+    @functools.cached_property
+    def tokens(self) -> list[str]:
+        cased = self._text.translate(_TABLE).split()
+        # lower() can change a token boundary in rare scripts: then no capitals are known.
+        return cased if len(cased) == len(self._lowered) else self._lowered
+
+
 class _Sentence:
     """One sentence's words, and the facts the rules need about them.
 
@@ -502,11 +513,12 @@ class _Sentence:
     words that do not count stays linear.
     """
 
-    def __init__(self, tokens: list[str], cased: list[str], is_question: bool, rules: _Rules) -> None:
+    def __init__(self, tokens: list[str], cased: _CasedTokens, start: int, is_question: bool,
+                 rules: _Rules) -> None:
         self.rules = rules
         self.is_question = is_question
+        self._cased, self._start = cased, start
         self.words: list[str] = []
-        self.original: list[str] = []
         self.token_index: list[int] = []  # where each word stands among the sentence's tokens
         self.clause: list[int] = []  # index of the first word of each word's clause
         self.quoted: list[bool] = []
@@ -522,7 +534,6 @@ class _Sentence:
                     clause = len(self.words)
                     comma = False
                 self.words.append(token)
-                self.original.append(cased[index])
                 self.token_index.append(index)
                 self.clause.append(clause)
                 self.quoted.append(in_quotes)
@@ -540,6 +551,12 @@ class _Sentence:
         self.has_meta = not _META_WORDS.isdisjoint(present)
 
     # --- facts, computed when first asked for ---------------------------------------------------
+
+    @functools.cached_property
+    def original(self) -> list[str]:
+        """The words as typed, for the checks that need capitals ("Good job, Sarah")."""
+        cased = self._cased.tokens
+        return [cased[self._start + index] for index in self.token_index]
 
     @functools.cached_property
     def is_short(self) -> bool:
