@@ -167,6 +167,17 @@ PRAISE_PHRASES: list[str] = [
     "that helped",
     "that helps",
     "nicely done",
+    "well put",
+    "nicely put",
+    "beautifully put",
+    "way to put it",
+    "exactly the right",
+    "killing it",
+    "crushing it",
+    "smashed it",
+    "you're a star",
+    "you're a legend",
+    "10/10",
     # Litotes: praise by denying the opposite.
     "not bad",
     "wasn't bad",
@@ -184,7 +195,7 @@ SHORT_AFFIRMATIVES: list[str] = [
     "good", "nice", "perfect", "excellent", "great", "amazing",  # the original six
     "awesome", "brilliant", "fantastic", "superb", "wonderful", "outstanding", "lovely", "beautiful",
     "incredible", "terrific", "stellar", "exactly", "bravo", "hilarious", "clever", "witty", "genius",
-    "helpful", "legendary", "kudos", "funny",
+    "helpful", "legendary", "kudos", "funny", "best", "top", "gold", "perfection", "delightful",
 ]
 #: The original rule's limit: a message of this many words or fewer that holds
 #: a short affirmative is praise (the assistant's name and fillers like "oh",
@@ -246,11 +257,11 @@ _INTENSIFIERS = frozenset(
     "extremely incredibly genuinely actually".split()
 )
 # Words that may come between a sentence start and a leading affirmative: "that's", "what a", "you're so".
-_FRAME_WORDS = frozenset("that's that is was this it's it you're you are were what a how".split())
+_FRAME_WORDS = frozenset("that's that is was this it's it you're you are were what a an the how now".split())
 _REPLY_NOUNS = frozenset(
     "answer answers response responses reply replies one ones job work stuff point points joke jokes idea ideas "
     "explanation summary advice suggestion catch call comeback memory recall thinking writing poem story list "
-    "tip pun line lines burn roast effort timing recommendation".split()
+    "tip pun line lines burn roast effort timing recommendation shout explanation explanations tone".split()
 )
 _DISCOURSE = frozenset(
     "now so but though thanks thank ty cheers again too indeed anyway lol lmao haha hahaha mate there then also "
@@ -549,6 +560,9 @@ class _Sentence:
         self.request_start = -1 if _IMPERATIVES.isdisjoint(present) else _request_start(words)
         self.third_person_seen = None if _THIRD_PERSON.isdisjoint(present) else _last_seen(words, _THIRD_PERSON)
         self.has_meta = not _META_WORDS.isdisjoint(present)
+        # "Great, another meeting", "Awesome, the printer's jammed again": a lone affirmative before these is sarcasm.
+        cues = {"another"} | ({"again"} if "you" not in present else set())
+        self.last_cue = -1 if cues.isdisjoint(present) else max(k for k, word in enumerate(words) if word in cues)
 
     # --- facts, computed when first asked for ---------------------------------------------------
 
@@ -629,7 +643,8 @@ class _Sentence:
         after = words[j] if j < len(words) and self.clause[j] != j else None
         if rule == "emoji":
             return present <= rules.short_vocabulary and _NEGATIVES.isdisjoint(present)
-        if rule == "affirmative" and not (self._leads(i) or self.is_short or self._praises_reply(i, after)):
+        if rule == "affirmative" and (self.last_cue > i or not (
+                self._leads(i) or self.is_short or self._praises_reply(i, after))):
             return False
         # An adjective (or "that") followed by a noun is about that noun: "nice weather", "I like that movie".
         last = words[j - 1]
