@@ -1467,10 +1467,15 @@ class ExportReport:
 
 
 class _AtomicOutput:
-    """A text file that appears whole at its path, or not at all: temp file, fsync, rename."""
+    """A file that appears whole at its path, or not at all: temp file beside it, fsync, rename.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    The new file keeps the permissions of the one it replaces; a new path gets
+    the usual ones (0666 less the umask), not mkstemp's private 0600.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, binary: bool = False) -> None:
         self.path = Path(os.path.abspath(os.fspath(path)))
+        self.binary = binary
         self._temp: Path | None = None
         self.stream: Any = None
 
@@ -1478,7 +1483,12 @@ class _AtomicOutput:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         self._temp = Path(name)
-        self.stream = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        try:
+            os.fchmod(fd, _permissions_for(self.path))
+        except OSError:
+            pass  # a file system without permissions: keep what mkstemp gave
+        self.stream = (os.fdopen(fd, "wb") if self.binary
+                       else os.fdopen(fd, "w", encoding="utf-8", newline="\n"))
         return self.stream
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
@@ -1494,6 +1504,15 @@ class _AtomicOutput:
         finally:
             if self._temp.exists():
                 self._temp.unlink()
+
+
+def _permissions_for(path: Path) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -1576,27 +1595,16 @@ def remove_examples(ids: Iterable[str], *, path: str | os.PathLike[str] | None =
 
 
 def _rewrite_without(target: Path, spans: list[tuple[int, int]]) -> None:
-    """Copy *target* minus the byte *spans* (and the blank lines after each) to a temp file, then rename."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    temp = Path(name)
-    try:
-        with open(target, "rb") as source, os.fdopen(fd, "wb") as copy:
-            os.fchmod(copy.fileno(), os.stat(target).st_mode & 0o7777)
-            position = 0
-            for start, end in spans:
-                _copy_range(source, copy, position, start)
-                source.seek(end)
-                while source.read(1) == b"\n":
-                    end += 1
-                position = end
-            _copy_range(source, copy, position, None)
-            copy.flush()
-            os.fsync(copy.fileno())
-        os.replace(temp, target)
-        _fsync_folder(target.parent)
-    finally:
-        if temp.exists():
-            temp.unlink()
+    """Replace *target* by a copy without the byte *spans* (and the blank lines after each)."""
+    with open(target, "rb") as source, _AtomicOutput(target, binary=True) as copy:
+        position = 0
+        for start, end in spans:
+            _copy_range(source, copy, position, start)
+            source.seek(end)
+            while source.read(1) == b"\n":
+                end += 1
+            position = end
+        _copy_range(source, copy, position, None)
 
 
 def _copy_range(source: BinaryIO, copy: BinaryIO, start: int, end: int | None, chunk: int = 1 << 20) -> None:

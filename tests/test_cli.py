@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import time
@@ -337,3 +338,16 @@ def test_export_memory_stays_flat_as_the_file_grows(tmp_path: Path):
         peaks.append(peak)
     assert peaks[1] < 100
     assert peaks[1] - peaks[0] < 10, peaks
+
+
+def test_rewrites_keep_permissions_and_new_exports_are_not_private(output_file: Path, tmp_path: Path, capsys):
+    gone = ftc.capture_fine_tuning_example("remove me", "s", "a", "great")
+    ftc.capture_fine_tuning_example("keep", "s", "a", "great")
+    output_file.chmod(0o640)
+    run("remove", ftc.example_id(gone), capsys=capsys)
+    assert output_file.stat().st_mode & 0o777 == 0o640
+    out = tmp_path / "train.jsonl"
+    run("export", "--format", "openai", "-o", str(out), capsys=capsys)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
