@@ -1417,9 +1417,14 @@ def example_id(example: Example) -> str:
 
 
 def _content_key(example: Example) -> bytes:
+    return _exchange_key(example.system_prompt, example.user_message, example.assistant_response)
+
+
+def _exchange_key(system_prompt: str, user_message: str, assistant_response: str) -> bytes:
+    """What makes two examples duplicates, as capture would store the texts."""
     digest = hashlib.sha256()
-    for part in (example.system_prompt, example.user_message, example.assistant_response):
-        digest.update(part.encode("utf-8"))
+    for part in (system_prompt, user_message, assistant_response):
+        digest.update(_clean_text(part).encode("utf-8"))
         digest.update(b"\0")
     return digest.digest()[:16]
 
@@ -1655,7 +1660,7 @@ def backfill(logs: Iterable[str | os.PathLike[str]], *, path: str | os.PathLike[
             continue
         with stream:
             for number, line in enumerate(_lines_or_problem(stream, log_path, report), 1):
-                if line is None or not line.strip():
+                if not line.strip():
                     continue
                 try:
                     messages = _conversation_messages(json.loads(line))
@@ -1664,21 +1669,20 @@ def backfill(logs: Iterable[str | os.PathLike[str]], *, path: str | os.PathLike[
                     continue
                 report.conversations += 1
                 for exchange, praise, match in _praised_exchanges(messages):
-                    example = _make_example(exchange.user_message, exchange.system_prompt,
-                                            exchange.assistant_response, praise, None, captured_at=_dt.datetime.now())
-                    if _content_key(example) in existing:
+                    key = _exchange_key(exchange.system_prompt, exchange.user_message, exchange.assistant_response)
+                    if key in existing:
                         report.already_captured += 1
                         continue
                     metadata = {"source": str(log_path), "line": number, "backfilled": True,
                                 "praise_match": match.as_metadata()}
                     capture_fine_tuning_example(exchange.user_message, exchange.system_prompt,
                                                 exchange.assistant_response, praise, metadata, path=target)
-                    existing.add(_content_key(example))
+                    existing.add(key)
                     report.captured += 1
     return report
 
 
-def _lines_or_problem(stream: Any, log_path: Path, report: BackfillReport) -> Iterator[str | None]:
+def _lines_or_problem(stream: Any, log_path: Path, report: BackfillReport) -> Iterator[str]:
     """The lines of a log; a line that is not UTF-8 ends the file with a problem noted."""
     number = 0
     try:
