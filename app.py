@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import re
-import socket
 import sqlite3
 import sys
 import threading
@@ -108,18 +107,20 @@ class ChatClient:
             return urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310 - the URL is the user's
         except urllib.error.HTTPError as error:
             raise self._http_error(error) from None
-        except TimeoutError:
-            raise ModelError(f"the model server at {self.base_url} did not answer within {self.timeout:g} s") from None
         except urllib.error.URLError as error:
-            if isinstance(error.reason, (TimeoutError, socket.timeout)):
-                raise ModelError(
-                    f"the model server at {self.base_url} did not answer within {self.timeout:g} s") from None
+            if isinstance(error.reason, TimeoutError):  # socket.timeout is TimeoutError
+                raise self._timed_out() from None
             raise ModelUnreachable(
                 f"no model server is answering at {self.base_url} ({error.reason}). Start Ollama with "
                 f"`ollama serve` and `ollama pull {self.model}`, or point --base-url (or OPENAI_BASE_URL) "
                 "at another OpenAI-compatible server.") from None
+        except TimeoutError:
+            raise self._timed_out() from None
         except OSError as error:
             raise ModelUnreachable(f"cannot reach the model server at {self.base_url}: {error}") from None
+
+    def _timed_out(self) -> ModelError:
+        return ModelError(f"the model server at {self.base_url} did not answer within {self.timeout:g} s")
 
     def _http_error(self, error: urllib.error.HTTPError) -> ModelError:
         try:
