@@ -17,6 +17,7 @@ command line (``python -m fine_tuning_capture --help``).
 from __future__ import annotations
 
 import argparse
+import bisect
 import contextlib
 import dataclasses
 import datetime as _dt
@@ -320,6 +321,7 @@ _APOSTROPHES["its"] = "it's"
 
 _SENTENCE_END = "."
 _QUESTION_END = "?"
+_SENTENCE_ENDS = frozenset((_SENTENCE_END, _QUESTION_END))
 _COMMA = ","
 _QUOTE = '"'
 
@@ -372,17 +374,19 @@ class _Rules:
                        list(ASSISTANT_NAME_PREFIXES), SHORT_AFFIRMATIVE_MAX_WORDS)
         self.affirmatives = frozenset(word.lower() for word in SHORT_AFFIRMATIVES)
         self.names = frozenset([ASSISTANT_NAME.lower(), *(p.lower() for p in ASSISTANT_NAME_PREFIXES)])
-        # Phrases by first word, longest first, as tuples of normalised words.
-        self.phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        # Phrases by first word, longest first: (normalised words, the set of them, the phrase as configured).
+        self.phrases: dict[str, list[tuple[tuple[str, ...], frozenset[str], str]]] = {}
         for phrase in PRAISE_PHRASES:
             words = tuple(_APOSTROPHES.get(w, w) for w in phrase.lower().translate(_TABLE).split() if w != _COMMA)
             if words:
-                self.phrases.setdefault(words[0], []).append((words, phrase))
+                self.phrases.setdefault(words[0], []).append((words, frozenset(words), phrase))
         for options in self.phrases.values():
             options.sort(key=lambda option: -len(option[0]))
+        # Words at which a candidate can start.
+        self.starters = frozenset(self.phrases) | self.affirmatives | frozenset(PRAISE_EMOJI)
         # A sentence that holds none of these words cannot be praise: the affirmatives, the emoji,
         # and for each phrase its least common word ("laugh" for "made me laugh").
-        keys = {_phrase_key(words, self.affirmatives) for options in self.phrases.values() for words, _ in options}
+        keys = {_phrase_key(words, self.affirmatives) for options in self.phrases.values() for words, _, _ in options}
         self.triggers = frozenset(keys | {k.replace("'", "") for k in keys}) | self.affirmatives | frozenset(
             PRAISE_EMOJI)
         self.ascii_triggers = frozenset(word.encode() for word in self.triggers if word.isascii())
@@ -452,13 +456,15 @@ def _analyse(text: str, tokens: list[str], rules: _Rules) -> PraiseMatch | None:
             if present.issuperset(pattern) and _contains(tokens, pattern):
                 return None
     # Analyse only the sentences that hold a trigger word, each once, in order.
-    starts = sorted(k for word in rules.triggers.intersection(present) for k in _positions(tokens, word))
+    triggers = rules.triggers
+    starts = [k for k, token in enumerate(tokens) if token in triggers]
+    ends = [k for k, token in enumerate(tokens) if token in _SENTENCE_ENDS]
     cased = _CasedTokens(text, tokens)
     done_until = -1
     for position in starts:
         if position <= done_until:
             continue
-        start, end = _sentence_bounds(tokens, position)
+        start, end = _sentence_bounds(ends, position, len(tokens))
         done_until = end
         sentence_tokens = [_APOSTROPHES.get(token, token) for token in tokens[start:end]]
         is_question = end < len(tokens) and tokens[end] == _QUESTION_END
@@ -472,25 +478,10 @@ def _analyse(text: str, tokens: list[str], rules: _Rules) -> PraiseMatch | None:
     return None
 
 
-def _positions(tokens: list[str], word: str) -> Iterator[int]:
-    """Every index of *word* in *tokens* (list.index runs at C speed)."""
-    k = -1
-    try:
-        while True:
-            k = tokens.index(word, k + 1)
-            yield k
-    except ValueError:
-        return
-
-
-def _sentence_bounds(tokens: list[str], position: int) -> tuple[int, int]:
-    start = position
-    while start > 0 and tokens[start - 1] not in (_SENTENCE_END, _QUESTION_END):
-        start -= 1
-    end = position
-    while end < len(tokens) and tokens[end] not in (_SENTENCE_END, _QUESTION_END):
-        end += 1
-    return start, end
+def _sentence_bounds(ends: list[int], position: int, size: int) -> tuple[int, int]:
+    """The tokens of the sentence around *position*, given where every sentence ends."""
+    k = bisect.bisect_left(ends, position)
+    return (ends[k - 1] + 1 if k else 0), (ends[k] if k < len(ends) else size)
 
 
 def _contains(tokens: list[str], pattern: tuple[str, ...]) -> bool:
@@ -501,13 +492,28 @@ def _contains(tokens: list[str], pattern: tuple[str, ...]) -> bool:
 _COPULAS = frozenset("was is 's were are".split())
 
 
+class _computed_once:
+    """A cached property with no lock: functools.cached_property takes one on Python < 3.12, which cost
+    a tenth of the analysis.  Each object here lives within one detect_praise call, in one thread."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function, self.name = function, function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 class _CasedTokens:
     """The message's tokens with their capitals, made only if a rule asks for them."""
 
     def __init__(self, text: str, lowered: list[str]) -> None:
         self._text, self._lowered = text, lowered
 
-    @functools.cached_property
+    @_computed_once
     def tokens(self) -> list[str]:
         cased = self._text.translate(_TABLE).split()
         # lower() can change a token boundary in rare scripts: then no capitals are known.
@@ -529,25 +535,15 @@ class _Sentence:
         self.rules = rules
         self.is_question = is_question
         self._cased, self._start = cased, start
-        self.words: list[str] = []
-        self.token_index: list[int] = []  # where each word stands among the sentence's tokens
-        self.clause: list[int] = []  # index of the first word of each word's clause
-        self.quoted: list[bool] = []
-        comma = in_quotes = False
-        clause = 0
-        for index, token in enumerate(tokens):
-            if token == _COMMA:
-                comma = True
-            elif token == _QUOTE:
-                in_quotes = not in_quotes
-            elif token[0].isalnum() or token in PRAISE_EMOJI or "'" in token:
-                if comma:
-                    clause = len(self.words)
-                    comma = False
-                self.words.append(token)
-                self.token_index.append(index)
-                self.clause.append(clause)
-                self.quoted.append(in_quotes)
+        # A word starts with a letter or digit, holds an apostrophe, or is a praise emoji; the rest are marks.
+        # (_mark_clauses repeats the test inline: a helper call per token would cost more than it saves here.)
+        self.words = [token for token in tokens if token[0].isalnum() or token in PRAISE_EMOJI or "'" in token]
+        size = len(self.words)
+        if size == len(tokens):  # no commas, quotes or stray marks: one clause, nothing quoted
+            self.token_index = list(range(size))
+            self.clause, self.quoted = [0] * size, [False] * size
+        else:
+            self._mark_clauses(tokens)
         self.present = frozenset(self.words)
 
         # Facts about the sentence, each behind a set test so the common case costs next to nothing.
@@ -561,26 +557,46 @@ class _Sentence:
         self.third_person_seen = None if _THIRD_PERSON.isdisjoint(present) else _last_seen(words, _THIRD_PERSON)
         self.has_meta = not _META_WORDS.isdisjoint(present)
         # "Great, another meeting", "Awesome, the printer's jammed again": a lone affirmative before these is sarcasm.
-        cues = {"another"} | ({"again"} if "you" not in present else set())
+        cues = _SARCASM_CUES if "you" not in present else _SARCASM_CUES_WITH_YOU
         self.last_cue = -1 if cues.isdisjoint(present) else max(k for k, word in enumerate(words) if word in cues)
+
+    def _mark_clauses(self, tokens: list[str]) -> None:
+        """Where each word stands among the tokens, where its clause starts, and whether it is quoted."""
+        self.token_index: list[int] = []
+        self.clause: list[int] = []  # index of the first word of each word's clause
+        self.quoted: list[bool] = []
+        comma = in_quotes = False
+        clause = 0
+        for index, token in enumerate(tokens):
+            if token == _COMMA:
+                comma = True
+            elif token == _QUOTE:
+                in_quotes = not in_quotes
+            elif token[0].isalnum() or token in PRAISE_EMOJI or "'" in token:
+                if comma:
+                    clause = len(self.token_index)
+                    comma = False
+                self.token_index.append(index)
+                self.clause.append(clause)
+                self.quoted.append(in_quotes)
 
     # --- facts, computed when first asked for ---------------------------------------------------
 
-    @functools.cached_property
+    @_computed_once
     def original(self) -> list[str]:
         """The words as typed, for the checks that need capitals ("Good job, Sarah")."""
         cased = self._cased.tokens
         return [cased[self._start + index] for index in self.token_index]
 
-    @functools.cached_property
+    @_computed_once
     def is_short(self) -> bool:
         return _is_short(self.words, self.rules)
 
-    @functools.cached_property
+    @_computed_once
     def reply_seen(self) -> list[int]:
         return _last_seen(self.words, _REPLY_OR_YOU)
 
-    @functools.cached_property
+    @_computed_once
     def subject_limit(self) -> dict[int, int]:
         """For each clause whose subject is "my X", "the X"... (X not the reply): where that subject ends."""
         words, limits = self.words, {}
@@ -595,7 +611,7 @@ class _Sentence:
                     limits[start] = k + 2
         return limits
 
-    @functools.cached_property
+    @_computed_once
     def negatives(self) -> tuple[list[bool], list[bool]] | None:
         """Is there a negative word left / right of each word with no "but" between?  None if none at all."""
         if _NEGATIVES.isdisjoint(self.present):
@@ -616,20 +632,24 @@ class _Sentence:
 
     def find_praise(self) -> tuple[str, str, int, int] | None:
         """The first candidate no rule rejects: (rule, matched, first word, end word)."""
-        for i in range(len(self.words)):
-            candidate = self._candidate_at(i)
-            if candidate is not None and self._acceptable(i, *candidate):
-                return (candidate[0], candidate[1], i, candidate[2])
+        starters = self.rules.starters
+        for i, word in enumerate(self.words):
+            if word in starters:
+                candidate = self._candidate_at(i)
+                if candidate is not None and self._acceptable(i, *candidate):
+                    return (candidate[0], candidate[1], i, candidate[2])
         return None
 
     def _candidate_at(self, i: int) -> tuple[str, str, int] | None:
         words, rules = self.words, self.rules
         options = rules.phrases.get(words[i])
         if options:
-            for phrase_words, phrase in options:
-                end = _match_phrase(words, i, phrase_words)
-                if end is not None:
-                    return "phrase", phrase, end
+            for phrase_words, needed, phrase in options:
+                # The set test (C speed) rules out most phrases before they are walked word by word.
+                if needed <= self.present:
+                    end = _match_phrase(words, i, phrase_words)
+                    if end is not None:
+                        return "phrase", phrase, end
         if words[i] in rules.affirmatives:
             return "affirmative", words[i], i + 1
         if words[i] in PRAISE_EMOJI:
@@ -695,6 +715,8 @@ class _Sentence:
 
 
 _REPLY_OR_YOU = _REPLY_NOUNS | {"you"}
+_SARCASM_CUES = frozenset(("another", "again"))
+_SARCASM_CUES_WITH_YOU = frozenset(("another",))  # "you did it again" is not a complaint about the world
 _IF_WORDS = frozenset(("if", "unless"))
 _NOUN_TAKERS = frozenset(("that", "this", "done"))
 
