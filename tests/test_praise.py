@@ -160,3 +160,23 @@ def test_long_hostile_inputs(text: str):
 
 def test_praise_at_the_end_of_a_long_message_is_found():
     assert ftc.is_praise("I asked about the vet and you remembered. " * 5_000 + "Great response!")
+
+
+# --- the benchmark measures what it says (its numbers are printed, never asserted) ----------------
+
+def test_benchmark_baseline_follows_the_spec_rules():
+    import bench_praise
+
+    for text in ("Good one, Timmy!", "good one timmy", "Perfect.", "honestly that was amazing, thanks", "Nice!!"):
+        assert bench_praise.spec_is_praise(text), text
+    for text in ("I had a really good day at work", "What's the weather tomorrow?", "goodbye"):
+        assert not bench_praise.spec_is_praise(text), text
+
+
+def test_benchmark_times_every_detector_on_every_message():
+    import bench_praise
+
+    times = bench_praise.per_message_times(bench_praise.DETECTORS, ["Great response!", "what time is it"], repeat=1)
+    assert list(times) == list(bench_praise.DETECTORS)
+    assert all(len(measured) == 2 and min(measured) > 0 for measured in times.values())
+    assert bench_praise.normalise_and_read("Thats great, Timmy!") == ["that's", "great", ",", "timmy", "."]
