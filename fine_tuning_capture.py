@@ -179,6 +179,19 @@ PRAISE_PHRASES: list[str] = [
     "you're a star",
     "you're a legend",
     "10/10",
+    "well explained",
+    "nicely explained",
+    "clearly explained",
+    "beautifully explained",
+    "well written",
+    "nicely written",
+    "beautifully written",
+    "on a roll",
+    "gold star",
+    "a lifesaver",
+    "a life saver",
+    "top tier",
+    "what i'm talking about",
     # Litotes: praise by denying the opposite.
     "not bad",
     "wasn't bad",
@@ -197,6 +210,7 @@ SHORT_AFFIRMATIVES: list[str] = [
     "awesome", "brilliant", "fantastic", "superb", "wonderful", "outstanding", "lovely", "beautiful",
     "incredible", "terrific", "stellar", "exactly", "bravo", "hilarious", "clever", "witty", "genius",
     "helpful", "legendary", "kudos", "funny", "best", "top", "gold", "perfection", "delightful",
+    "marvellous", "marvelous", "fabulous", "phenomenal", "flawless", "smart", "useful",
 ]
 #: The original rule's limit: a message of this many words or fewer that holds
 #: a short affirmative is praise (the assistant's name and fillers like "oh",
@@ -258,7 +272,7 @@ _INTENSIFIERS = frozenset(
     "extremely incredibly genuinely actually".split()
 )
 # Words that may come between a sentence start and a leading affirmative: "that's", "what a", "you're so".
-_FRAME_WORDS = frozenset("that's that is was this it's it you're you are were what a an the how now".split())
+_FRAME_WORDS = frozenset("that's that is was this it's it you're you are were what a an the how now getting".split())
 _REPLY_NOUNS = frozenset(
     "answer answers response responses reply replies one ones job work stuff point points joke jokes idea ideas "
     "explanation summary advice suggestion catch call comeback memory recall thinking writing poem story list "
@@ -266,7 +280,7 @@ _REPLY_NOUNS = frozenset(
 )
 _DISCOURSE = frozenset(
     "now so but though thanks thank ty cheers again too indeed anyway lol lmao haha hahaha mate there then also "
-    "i you that this it really very much tell give can could what how why next ok okay yes yeah please at".split()
+    "i you that this it really very much tell give can could what how why next ok okay yes yeah please at a".split()
 )
 _VOCATIVES = frozenset("mate buddy man dude bro pal friend sir madam champ bot robot kid boss".split())
 _NEGATORS = frozenset(
@@ -337,7 +351,8 @@ def _translation_table() -> dict[int, str]:
         table[ord(char)] = f" {_QUOTE} "
     for char in "\u2018\u2019\u02bc`\u00b4":
         table[ord(char)] = "'"
-    for char in "()[]{}<>*_~#/\\|+=^%$@&\t\x0b\x0c\u200b\u200d\ufe0f":
+    # A hyphen joins words that are read apart: "spot-on" as "spot on", "great-grandmother" as "great" + a noun.
+    for char in "-\u2010()[]{}<>*_~#/\\|+=^%$@&\t\x0b\x0c\u200b\u200d\ufe0f":
         table[ord(char)] = " "
     for low, high in ((0x2190, 0x2BFF), (0x1F000, 0x1FAFF)):  # arrows, symbols, emoji
         for code in range(low, high + 1):
@@ -348,9 +363,9 @@ def _translation_table() -> dict[int, str]:
 
 
 _TABLE = _translation_table()
-# For the first look at an ASCII message: punctuation to spaces, apostrophes and hyphens kept.
+# For the first look at an ASCII message: punctuation to spaces, apostrophes kept.
 _ASCII_WORDS_TABLE = bytes(
-    code if chr(code).isalnum() or chr(code) in "'-" else ord(" ") for code in range(256))
+    code if chr(code).isalnum() or chr(code) == "'" else ord(" ") for code in range(256))
 
 
 _COMMON_WORDS = frozenset(
@@ -555,6 +570,7 @@ class _Sentence:
             k for k, word in enumerate(words) if word in _IF_WORDS)
         self.request_start = -1 if _IMPERATIVES.isdisjoint(present) else _request_start(words)
         self.third_person_seen = None if _THIRD_PERSON.isdisjoint(present) else _last_seen(words, _THIRD_PERSON)
+        self.speaker_seen = None if _SPEAKER.isdisjoint(present) else _last_seen(words, _SPEAKER)
         self.has_meta = not _META_WORDS.isdisjoint(present)
         # "Great, another meeting", "Awesome, the printer's jammed again": a lone affirmative before these is sarcasm.
         cues = _SARCASM_CUES if "you" not in present else _SARCASM_CUES_WITH_YOU
@@ -690,6 +706,8 @@ class _Sentence:
             return False
         if self.third_person_seen is not None and self.third_person_seen[i] >= clause:
             return False
+        if rule == "phrase" and self.speaker_seen is not None and self._about_the_speaker(i, j):
+            return False
         if self.subject_limit.get(clause, len(words) + 1) <= i or self._named_subject(i):
             return False
         negatives = self.negatives
@@ -707,6 +725,16 @@ class _Sentence:
             k -= 1
         return after is None and k > start and words[k - 1] in _COPULAS and self.reply_seen[i] >= start
 
+    def _about_the_speaker(self, i: int, j: int) -> bool:
+        """The user says it of themselves: "I nailed it", "I feel much better", "I had a good one".
+
+        A phrase that is the speaker's reaction to the reply or addressed to it ("I really love it",
+        "I couldn't have said it better", "I'm so proud of you") is still praise.
+        """
+        k = self.speaker_seen[i]
+        return (k >= self.clause[i] and all(word in _SPEAKER_BRIDGE for word in self.words[k + 1:i])
+                and _REACTION_WORDS.isdisjoint(self.words[i:j]))
+
     def _named_subject(self, i: int) -> bool:
         """The sentence opens with someone's name doing something: "Dave made a great point"."""
         words = self.words
@@ -718,7 +746,15 @@ _REPLY_OR_YOU = _REPLY_NOUNS | {"you"}
 _SARCASM_CUES = frozenset(("another", "again"))
 _SARCASM_CUES_WITH_YOU = frozenset(("another",))  # "you did it again" is not a complaint about the world
 _IF_WORDS = frozenset(("if", "unless"))
-_NOUN_TAKERS = frozenset(("that", "this", "done"))
+# Phrase endings that, like an adjective, describe a noun that follows: "I like that movie", "a well written book".
+_NOUN_TAKERS = frozenset("that this done written explained notch tier impressive".split())
+_SPEAKER = frozenset("i i'm i've we we're we've".split())
+# What may stand between the speaker and a phrase about them: "I was", "I feel", "I had a", "I'm totally".
+_SPEAKER_BRIDGE = _INTENSIFIERS | _COPULAS | frozenset(
+    "am 'm feel feeling felt had have has did do made make got get getting doing been be a an the".split())
+# Words that make a phrase the speaker's reaction to the reply, or aimed at it, rather than about the speaker.
+_REACTION_WORDS = frozenset(
+    "love loved like liked laughed impressed proud needed wanted me my i i'm you you're your couldn't can't".split())
 
 
 def _first_index(words: list[str], vocabulary: frozenset[str]) -> int:
@@ -759,7 +795,8 @@ def _request_start(words: list[str]) -> int:
     """Index of the verb if the sentence opens with a request ("Give me a good one"), else -1."""
     for k, word in enumerate(words):
         if word in _IMPERATIVES:
-            return k
+            # "Think of a good name" asks; "I think that was great" is an opinion.
+            return -1 if word == "think" and k and words[k - 1] in _SPEAKER else k
         if word not in _REQUEST_LEAD and word not in _FILLERS:
             return -1
     return -1
@@ -780,7 +817,7 @@ def _locate(text: str, tokens: list[str], words: list[str], token_index: int, ru
 @functools.lru_cache(maxsize=512)
 def _word_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     patterns = [re.escape(word).replace("'", "['\u2019]?") for word in words]
-    first = re.compile(rf"(?<![\w'\u2019-]){patterns[0]}(?![\w'\u2019-])", re.IGNORECASE)
+    first = re.compile(rf"(?<![\w'\u2019]){patterns[0]}(?![\w'\u2019])", re.IGNORECASE)
     return first, re.compile(r"[\W_]*".join(patterns), re.IGNORECASE)
 
 
