@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import re
+import socket
 import sqlite3
 import sys
 import threading
@@ -736,6 +737,9 @@ class ChatServer(http.server.ThreadingHTTPServer):
     """The HTTP server, holding the chat app, the token and the body cap."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of connections (a page, several sessions) overflows it,
+    # and on a busy machine the kernel then drops or resets some of them.  Take as many as the system allows.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address: tuple[str, int], app: ChatApp, *, token: str | None = None,
                  max_body: int = MAX_BODY_BYTES) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ def default_reply(messages: list[dict[str, str]]) -> str:
 
 class FakeModelServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = socket.SOMAXCONN  # as the app's server: many clients at once must not overflow the backlog
 
     def __init__(self, reply: Callable[[list[dict[str, str]]], str] = default_reply) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
