@@ -437,9 +437,9 @@ def detect_praise(text: str) -> PraiseMatch | None:
     praise emoji.  It does not count when negated ("not good"), asked or
     requested ("was that a good one?", "give me a good one"), conditional
     ("that would be perfect if..."), an idiom or about a thing ("good
-    morning", "nice weather"), aimed at someone else ("good job, Sarah"),
-    talked about ("when I say good one Timmy..."), or sarcastic ("great, now
-    it's broken").  Case, Unicode forms, curly or missing apostrophes,
+    morning", "nice weather"), aimed at someone else ("good job, Sarah") or
+    said by the user of themselves ("I nailed it!"), talked about ("when I say
+    good one Timmy..."), or sarcastic ("great, now it's broken").  Case, Unicode forms, curly or missing apostrophes,
     repeated punctuation and emoji are normalised first.
     """
     if not text or not isinstance(text, str):

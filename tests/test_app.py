@@ -317,7 +317,9 @@ def listen_backlog(port: int) -> int | None:
     if shutil.which("ss") is None:
         return None
     listing = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, timeout=10).stdout
-    return int(listing.split()[2])
+    fields = listing.split()
+    assert len(fields) > 2, f"ss lists no socket listening on port {port}: {listing!r}"
+    return int(fields[2])
 
 
 def test_server_takes_a_burst_of_connections(serve):
