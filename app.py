@@ -235,6 +235,30 @@ MIGRATIONS = [
     CREATE INDEX memories_created_at ON memories(created_at);
     CREATE UNIQUE INDEX memories_content ON memories(content);
     """,
+    # 3: conversations, so that a restart loses nothing and praise can still capture the exact prompt.
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,  -- 'terminal' or 'http': `python app.py` resumes the latest terminal one
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX sessions_latest ON sessions(kind, updated_at);
+    CREATE TABLE exchanges (
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        idx INTEGER NOT NULL,
+        user_message TEXT NOT NULL,
+        system_prompt TEXT NOT NULL,  -- exactly what the model was sent
+        reply TEXT NOT NULL,
+        model TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        example_id TEXT,  -- the example it was captured as, if any
+        captured_at REAL,
+        rejected TEXT NOT NULL DEFAULT '[]',  -- JSON list of the replies /retry replaced, oldest first
+        PRIMARY KEY (session_id, idx)
+    ) WITHOUT ROWID;
+    CREATE INDEX exchanges_example ON exchanges(example_id) WHERE example_id IS NOT NULL;
+    """,
 ]
 
 # Classification rules, first match wins: (topic, importance, pattern).
@@ -289,6 +313,7 @@ class Memory:
     importance: int
     role: str
     created_at: dt.datetime
+    id: int | None = None  # the row id, shown by /memories and taken by /forget
 
 
 class MemoryStore:
@@ -327,6 +352,25 @@ class MemoryStore:
                 "INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id)"
                 " VALUES (?, ?, ?, ?, ?, ?)", (content, topic, importance, role, moment, session_id))
             return cursor.rowcount == 1
+
+    def memories(self, limit: int = 50) -> list[Memory]:
+        """The *limit* most recently stored memories, newest first, with their ids."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, content, topic, importance, role, created_at FROM memories"
+                " ORDER BY created_at DESC, id DESC LIMIT ?", (limit,)).fetchall()
+        return [Memory(c, t, i, r, dt.datetime.fromtimestamp(at), id=n) for n, c, t, i, r, at in rows]
+
+    def forget(self, memory_id: int) -> Memory | None:
+        """Delete the memory with this id; return it, or None if there is none."""
+        with self._lock:
+            row = self._db.execute("SELECT id, content, topic, importance, role, created_at FROM memories"
+                                   " WHERE id = ?", (memory_id,)).fetchone()
+            if row is None:
+                return None
+            self._db.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+        n, c, t, i, r, at = row
+        return Memory(c, t, i, r, dt.datetime.fromtimestamp(at), id=n)
 
     def remember(self, text: str, *, session_id: str | None = None, now: dt.datetime | None = None) -> Memory | None:
         """Store *text* if classify() says it is a fact; return what was stored."""
