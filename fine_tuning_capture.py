@@ -845,6 +845,7 @@ class Example:
     praise_message: str  # n-0: the praise itself, for reference only
     captured_at: _dt.datetime  # local time, as written in the block header
     metadata: dict[str, Any] = field(default_factory=dict)
+    rejected_responses: tuple[str, ...] = ()  # replies to the same request that a retry replaced, oldest first
 
 
 @dataclass
@@ -852,13 +853,16 @@ class Exchange:
     """One finished turn of a chat session, kept so that it can be captured later.
 
     ``system_prompt`` must be the prompt the model saw when it wrote
-    ``assistant_response``, not one rebuilt afterwards.
+    ``assistant_response``, not one rebuilt afterwards.  A retry asks again
+    with the identical request; the replies it replaced are kept in
+    ``rejected_responses`` and captured with the exchange.
     """
 
     user_message: str
     system_prompt: str
     assistant_response: str
     captured: bool = False
+    rejected_responses: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -873,6 +877,9 @@ class Exchange:
 #   resynchronised on headers; reading removes exactly what was added;
 # * a praise that spans lines is shown on one line in the header, and kept
 #   whole in the metadata under PRAISE_FULL_TEXT_KEY.
+# Rejected alternatives (replies a retry replaced) follow the reply as numbered
+# sections of their own, only when there are any: a block without them is the
+# spec's format byte for byte.
 # ---------------------------------------------------------------------------
 
 RULE = "=" * 80
@@ -883,6 +890,7 @@ SECTION_HEADINGS = {
     "system_prompt": "### System Prompt with Memories (n-2):",
     "assistant_response": "### Assistant Response (n-1):",
 }
+REJECTED_HEADING = "### Rejected Response {number} (replaced by a retry):"
 METADATA_HEADING = "### Metadata:"
 PRAISE_FULL_TEXT_KEY = "praise_full_text"
 FILE_BANNER = (
@@ -980,6 +988,7 @@ def _make_example(
     praise_message: Any,
     metadata: Mapping[str, Any] | None,
     captured_at: _dt.datetime,
+    rejected_responses: Iterable[Any] = (),
 ) -> Example:
     """Build the Example exactly as it will read back from the file."""
     praise = _clean_text(praise_message)
@@ -993,6 +1002,7 @@ def _make_example(
         praise_message=praise,
         captured_at=captured_at,
         metadata=data,
+        rejected_responses=tuple(_clean_text(text) for text in rejected_responses),
     )
 
 
@@ -1012,6 +1022,8 @@ def render_example(example: Example, *, with_metadata: bool = True) -> str:
     ]
     for name, heading in SECTION_HEADINGS.items():
         parts += ["\n", heading, "\n", _fence(_escape_marker(getattr(example, name)))]
+    for number, text in enumerate(example.rejected_responses, 1):
+        parts += ["\n", REJECTED_HEADING.format(number=number), "\n", _fence(_escape_marker(text))]
     if with_metadata:
         parts += ["\n", METADATA_HEADING, "\n", _fence(_dump_metadata(example.metadata), "json")]
     parts.append("\n")
@@ -1123,6 +1135,7 @@ def capture_fine_tuning_example(
     metadata: Mapping[str, Any] | None = None,
     *,
     path: str | os.PathLike[str] | None = None,
+    rejected_responses: Iterable[str] = (),
 ) -> Example:
     """Append one example block to the output file and return the Example written.
 
@@ -1131,10 +1144,12 @@ def capture_fine_tuning_example(
     back to where it was and the error is raised.  Text is kept exactly, bar
     lone surrogates (replaced by U+FFFD); metadata values JSON cannot hold are
     converted to text.  The returned Example equals what read_examples() gives
-    back for this block.
+    back for this block.  *rejected_responses* are other replies to the same
+    request that the user turned down (by retrying), written after the reply.
     """
     captured_at = _dt.datetime.now().replace(microsecond=0)
-    example = _make_example(user_message, system_prompt, assistant_response, praise_message, metadata, captured_at)
+    example = _make_example(user_message, system_prompt, assistant_response, praise_message, metadata, captured_at,
+                            rejected_responses)
     block = render_example(example, with_metadata=metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
     target = resolve_path(path)
     with _LockedFile(target) as fd:
@@ -1183,6 +1198,7 @@ def on_user_message(
             user_message,
             data,
             path=path,
+            rejected_responses=target.rejected_responses,
         )
         target.captured = True
         return example
@@ -1209,6 +1225,7 @@ def _praised_exchange(history: Sequence[Exchange]) -> Exchange | None:
 
 _RULE_LINE = (RULE + "\n").encode()
 _HEADER_BYTES = HEADER_PREFIX.encode()
+_REJECTED_START = REJECTED_HEADING.split("{", 1)[0].encode()
 _OPENING_FENCE_RE = re.compile(rb"(`{3,})([^`\n]*)\n?")
 _CLOSING_FENCE_RE = re.compile(rb"(`{3,})[ \t]*\n?")
 
@@ -1376,8 +1393,17 @@ def _parse_block(lines: _Lines) -> Example:
             raise FormatError(f"expected '{heading}'", lines.lineno)
         fields[name] = _unescape_marker(_read_fenced(lines)[0])
 
-    metadata: dict[str, Any] = {}
+    rejected: list[str] = []
     after = _peek_structural_line(lines)
+    while after is not None and after.startswith(_REJECTED_START):
+        heading = REJECTED_HEADING.format(number=len(rejected) + 1)
+        _next_structural_line(lines, f"'{heading}'")
+        if after.rstrip() != heading.encode():
+            raise FormatError(f"expected '{heading}'", lines.lineno)
+        rejected.append(_unescape_marker(_read_fenced(lines)[0]))
+        after = _peek_structural_line(lines)
+
+    metadata: dict[str, Any] = {}
     if after is not None and after.rstrip() == METADATA_HEADING.encode():
         _next_structural_line(lines, f"'{METADATA_HEADING}'")
         text, opened_at = _read_fenced(lines)
@@ -1391,7 +1417,8 @@ def _parse_block(lines: _Lines) -> Example:
     full_praise = metadata.get(PRAISE_FULL_TEXT_KEY)
     if isinstance(full_praise, str) and _one_line(full_praise) == praise:
         praise = full_praise
-    return Example(praise_message=praise, captured_at=captured_at, metadata=metadata, **fields)
+    return Example(praise_message=praise, captured_at=captured_at, metadata=metadata,
+                   rejected_responses=tuple(rejected), **fields)
 
 
 _TIME_RE = re.compile(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:[.,](\d{1,6})\d*)?")
@@ -1868,6 +1895,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                            ("system prompt", block.example.system_prompt)):
             if not text.strip():
                 problems.append((block.line, f"example {example_id(block.example)} has an empty {name}"))
+        for number, text in enumerate(block.example.rejected_responses, 1):
+            if not text.strip():
+                problems.append((block.line, f"example {example_id(block.example)} has an empty rejected "
+                                             f"response {number}"))
+            elif text == block.example.assistant_response:
+                problems.append((block.line, f"example {example_id(block.example)} has rejected response {number}"
+                                             " equal to its reply"))
     for line, message in sorted(problems):
         print(f"{target}:{line}: {message}")
     print(f"{count} examples read, {len(problems)} problem{'s' if len(problems) != 1 else ''}")

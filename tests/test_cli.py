@@ -32,7 +32,8 @@ def write_examples(path: Path, rows: list[dict]) -> list[ftc.Example]:
         for row in rows:
             example = ftc._make_example(row.get("user", "q"), row.get("system", "s"), row.get("reply", "a"),
                                         row.get("praise", "great"), row.get("metadata"),
-                                        row.get("at", dt.datetime(2025, 11, 19, 20, 10, 46)))
+                                        row.get("at", dt.datetime(2025, 11, 19, 20, 10, 46)),
+                                        row.get("rejected", ()))
             stream.write(ftc.render_example(example))
             examples.append(example)
     return examples
@@ -72,6 +73,18 @@ def test_check_finds_an_empty_reply_and_passes_a_clean_file(output_file: Path, c
     assert status == 1
     line = output_file.read_text().splitlines().index(ftc.RULE, 5) + 1  # the second block's first line
     assert f":{line}: example " in out and "has an empty reply" in out
+
+
+def test_check_finds_empty_or_duplicate_rejected_responses(output_file: Path, capsys):
+    (good,) = write_examples(output_file, [{"user": "fine", "rejected": ["another reply"]}])
+    assert run("check", capsys=capsys)[0] == 0
+    empty, same = write_examples(output_file, [{"user": "q2", "rejected": ["ok", " "]},
+                                               {"user": "q3", "reply": "same", "rejected": ["same"]}])
+    status, out, _ = run("check", capsys=capsys)
+    assert status == 1
+    assert f"example {ftc.example_id(empty)} has an empty rejected response 2" in out
+    assert f"example {ftc.example_id(same)} has rejected response 1 equal to its reply" in out
+    assert out.endswith("3 examples read, 2 problems\n")
 
 
 def test_list_shows_id_time_praise_and_message(output_file: Path, capsys):

@@ -173,6 +173,37 @@ def test_ten_megabyte_message(output_file: Path):
     assert read == written
 
 
+# --- rejected alternatives: sections of their own, only when there are any ----------------------
+
+def test_rejected_responses_follow_the_reply_as_numbered_sections(output_file: Path):
+    written = ftc.capture_fine_tuning_example("q", "s", "chosen", "great", {"n": 1},
+                                              rejected_responses=["first try", "second ```try```"])
+    text = output_file.read_text(encoding="utf-8")
+    assert ("### Assistant Response (n-1):\n```\nchosen\n```\n"
+            "\n### Rejected Response 1 (replaced by a retry):\n```\nfirst try\n```\n"
+            "\n### Rejected Response 2 (replaced by a retry):\n````\nsecond ```try```\n````\n"
+            "\n### Metadata:\n") in text
+    (read,) = ftc.read_examples()
+    assert read == written and read.rejected_responses == ("first try", "second ```try```")
+
+
+def test_rejected_responses_without_metadata_and_before_the_next_block(output_file: Path):
+    first = ftc.capture_fine_tuning_example("q1", "s", "a1", "great", rejected_responses=["r1"])
+    second = ftc.capture_fine_tuning_example("q2", "s", "a2", "great")
+    assert list(ftc.read_examples()) == [first, second]
+    assert second.rejected_responses == ()
+
+
+def test_rejected_section_out_of_order_is_a_format_error(output_file: Path):
+    ftc.capture_fine_tuning_example("q", "s", "a", "great", rejected_responses=["r1", "r2"])
+    damaged = output_file.read_text().replace("Rejected Response 2", "Rejected Response 3")
+    output_file.write_text(damaged)
+    with pytest.raises(ftc.FormatError) as caught:
+        list(ftc.read_examples())
+    assert caught.value.msg == "expected '### Rejected Response 2 (replaced by a retry):'"
+    assert damaged.splitlines()[caught.value.lineno - 1] == "### Rejected Response 3 (replaced by a retry):"
+
+
 # --- property: whatever goes in comes back out ------------------------------------------------
 
 PIECES = st.sampled_from(
@@ -188,13 +219,16 @@ JSON_VALUES = st.recursive(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(user=TEXT, system=TEXT, reply=TEXT, praise=TEXT, metadata=st.none() | st.dictionaries(TEXT, JSON_VALUES))
-def test_property_every_field_reads_back_identical(output_file: Path, user, system, reply, praise, metadata):
+@given(user=TEXT, system=TEXT, reply=TEXT, praise=TEXT, metadata=st.none() | st.dictionaries(TEXT, JSON_VALUES),
+       rejected=st.lists(TEXT, max_size=3))
+def test_property_every_field_reads_back_identical(output_file: Path, user, system, reply, praise, metadata,
+                                                   rejected):
     output_file.unlink(missing_ok=True)
     first = ftc.capture_fine_tuning_example(user, system, reply, praise, metadata)
-    second = ftc.capture_fine_tuning_example(reply, user, system, "nice", metadata)
+    second = ftc.capture_fine_tuning_example(reply, user, system, "nice", metadata, rejected_responses=rejected)
     read = list(ftc.read_examples())
     assert read == [first, second]
+    assert read[1].rejected_responses == tuple(rejected)
     assert (read[0].user_message, read[0].system_prompt, read[0].assistant_response) == (user, system, reply)
     assert read[0].praise_message == praise
     expected_metadata = dict(metadata or {})
