@@ -62,6 +62,7 @@ __all__ = [
     "resolve_path",
     "capture_fine_tuning_example",
     "on_user_message",
+    "praised_exchange",
     "read_examples",
     "EXPORT_FORMATS",
     "ExportReport",
@@ -1185,7 +1186,7 @@ def on_user_message(
         match = detect_praise(user_message)
         if match is None:
             return None
-        target = _praised_exchange(history)
+        target = praised_exchange(history)
         if target is None or target.captured:
             return None
         data = dict(metadata or {})
@@ -1207,7 +1208,8 @@ def on_user_message(
         return None
 
 
-def _praised_exchange(history: Sequence[Exchange]) -> Exchange | None:
+def praised_exchange(history: Sequence[Exchange]) -> Exchange | None:
+    """The exchange that praise now would capture: the latest one whose own user message was not praise."""
     for exchange in reversed(history):
         if not is_praise(exchange.user_message):
             return exchange
@@ -1815,7 +1817,7 @@ def _praised_exchanges(messages: list[tuple[str, str]]) -> Iterator[tuple[Exchan
             if previous_role == "assistant":
                 match = detect_praise(text)
                 if match is not None:
-                    target = _praised_exchange(history)
+                    target = praised_exchange(history)
                     if target is not None and not target.captured:
                         target.captured = True
                         yield target, text, match
