@@ -29,11 +29,12 @@ import socket
 import sqlite3
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections import OrderedDict
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,16 +49,16 @@ logger = logging.getLogger("timmy")
 # Configuration
 # ---------------------------------------------------------------------------
 
-DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama's OpenAI-compatible endpoint
+OLLAMA_PORT = 11434  # where Ollama listens; its advice (`ollama pull`) is given only for this port
+DEFAULT_BASE_URL = f"http://localhost:{OLLAMA_PORT}/v1"  # Ollama's OpenAI-compatible endpoint
 DEFAULT_MODEL = "llama3.2"
 DEFAULT_TIMEOUT = 120.0  # seconds to wait for the model server
+MAX_MODEL_LIST_BYTES = 4_000_000  # the most of GET /models read at start-up
 DEFAULT_MEMORIES = 5  # memories retrieved per turn
 DEFAULT_RECENT_TURNS = 6  # earlier exchanges of the session shown in the prompt
 RECENT_TURN_CHARS = 600  # each message in "Recent conversation" is cut to this length
-MAX_SESSIONS = 1000  # sessions kept in memory by the server, least recently used dropped
 MAX_BODY_BYTES = 1_000_000  # largest POST /api/chat body accepted
 MAX_MESSAGE_CHARS = 100_000  # longest chat message accepted
-SESSION_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 DEFAULT_PERSONA = """You are Little Timmy, a sarcastic but genuinely helpful assistant.
 You have a long memory and you use it: when a memory below answers the user, say so plainly.
@@ -78,7 +79,13 @@ def default_db_path() -> Path:
 
 
 class ModelError(Exception):
-    """The model server could not give a reply; the message is one line for the user."""
+    """The model server could not give a reply; the message is one line for the user.
+
+    When the message that failed was praise and its capture succeeded,
+    ChatApp.turn sets ``saved`` so the user is still told what was saved.
+    """
+
+    saved: Saved | None = None
 
 
 class ModelUnreachable(ModelError):
@@ -111,14 +118,27 @@ class ChatClient:
         except urllib.error.URLError as error:
             if isinstance(error.reason, TimeoutError):  # socket.timeout is TimeoutError
                 raise self._timed_out() from None
-            raise ModelUnreachable(
-                f"no model server is answering at {self.base_url} ({error.reason}). Start Ollama with "
-                f"`ollama serve` and `ollama pull {self.model}`, or point --base-url (or OPENAI_BASE_URL) "
-                "at another OpenAI-compatible server.") from None
+            raise self._unreachable(error.reason) from None
         except TimeoutError:
             raise self._timed_out() from None
         except OSError as error:
-            raise ModelUnreachable(f"cannot reach the model server at {self.base_url}: {error}") from None
+            raise self._unreachable(error) from None
+
+    @property
+    def is_ollama(self) -> bool:
+        """Whether the base URL is Ollama's usual one, so that Ollama's commands are worth suggesting."""
+        try:
+            return urllib.parse.urlsplit(self.base_url).port == OLLAMA_PORT
+        except ValueError:
+            return False
+
+    def _unreachable(self, reason: object) -> ModelUnreachable:
+        if self.is_ollama:
+            advice = (f"Start Ollama with `ollama serve` (and `ollama pull {self.model}`), or point --base-url "
+                      "(or OPENAI_BASE_URL) at another OpenAI-compatible server.")
+        else:
+            advice = "Start that server, or point --base-url (or OPENAI_BASE_URL) at another one."
+        return ModelUnreachable(f"no model server is answering at {self.base_url} ({reason}). {advice}")
 
     def _timed_out(self) -> ModelError:
         return ModelError(f"the model server at {self.base_url} did not answer within {self.timeout:g} s")
@@ -140,8 +160,9 @@ class ChatClient:
             return ModelError(f"the model server refused the request (HTTP {error.code}): check OPENAI_API_KEY"
                               + (f" ({message})" if message else ""))
         if error.code == 404 and "model" in message.lower():
+            pull = f"`ollama pull {self.model}` or " if self.is_ollama else ""
             return ModelError(f"the model server does not know the model {self.model!r} ({message}); "
-                              f"with Ollama: `ollama pull {self.model}`, or choose another with --model")
+                              f"{pull}choose another with --model")
         if error.code == 404:
             return ModelError(f"no chat completions endpoint at {self.base_url}/chat/completions (HTTP 404): "
                               "check --base-url, which usually ends in /v1")
@@ -149,15 +170,36 @@ class ChatClient:
             return ModelError(f"the model server failed (HTTP {error.code})" + (f": {message}" if message else ""))
         return ModelError(f"the model server answered HTTP {error.code}" + (f": {message}" if message else ""))
 
-    def check(self) -> None:
-        """Raise ModelUnreachable if nothing listens at the base URL; any HTTP answer will do."""
+    def check(self) -> list[str]:
+        """Ask GET {base_url}/models; return warnings worth one line each.
+
+        Raise ModelUnreachable if nothing listens at the base URL.  A refused
+        or missing key, and a model the server does not list, are warnings:
+        some servers list no models, or answer every path but chat with 404.
+        """
         try:
-            with self._open(self._request("/models")):
-                pass
+            with self._open(self._request("/models")) as response:
+                listing = json.loads(response.read(MAX_MODEL_LIST_BYTES))
         except ModelUnreachable:
             raise
-        except ModelError:
-            pass
+        except ModelError as error:
+            if "HTTP 401" in str(error) or "HTTP 403" in str(error):
+                if not self.api_key:
+                    return [f"the server at {self.base_url} wants a key, and OPENAI_API_KEY is not set"]
+                return [f"the server at {self.base_url} refused the key in OPENAI_API_KEY"]
+            return []
+        except ValueError:
+            return []
+        try:
+            names = [str(entry["id"]) for entry in listing["data"]]
+        except (KeyError, TypeError):
+            return []
+        if not names or self.model in names or f"{self.model}:latest" in names:
+            return []
+        pull = f" (or `ollama pull {self.model}`)" if self.is_ollama else ""
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        return [f"the server at {self.base_url} does not list the model {self.model!r}; it lists {shown}. "
+                f"Choose one with --model{pull}."]
 
     def complete(self, messages: list[dict[str, str]], *, stream: bool = False,
                  on_token: Callable[[str], None] | None = None) -> str:
@@ -176,34 +218,34 @@ class ChatClient:
             return reply
 
     def _read_stream(self, response: Any, on_token: Callable[[str], None] | None) -> str:
+        """Read server-sent events until [DONE]; what *on_token* raises (a reader gone) passes through."""
         pieces: list[str] = []
         finished = False
-        try:
-            for raw in response:
-                line = raw.decode("utf-8", "replace").strip()
-                if not line.startswith("data:"):
-                    continue
-                payload = line[5:].strip()
-                if payload == "[DONE]":
-                    finished = True
-                    break
-                try:
-                    choice = json.loads(payload)["choices"][0]
-                except (ValueError, KeyError, IndexError, TypeError):
-                    raise ModelError("the model server sent a stream event that is not Chat Completions JSON") from None
-                piece = (choice.get("delta") or {}).get("content") or ""
-                if piece:
-                    pieces.append(piece)
-                    if on_token is not None:
-                        on_token(piece)
-                if choice.get("finish_reason"):
-                    finished = True
-        except TimeoutError:
-            raise ModelError(f"the model server stopped sending for {self.timeout:g} s mid-reply") from None
-        except OSError as error:
-            raise ModelError(f"the reply stream broke off: {error}") from None
-        if not finished:
-            raise ModelError("the reply stream ended early, before the model finished")
+        while not finished:
+            try:
+                raw = response.readline()
+            except TimeoutError:
+                raise ModelError(f"the model server stopped sending for {self.timeout:g} s mid-reply") from None
+            except OSError as error:
+                raise ModelError(f"the reply stream broke off: {error}") from None
+            if not raw:
+                raise ModelError("the reply stream ended early, before the model finished")
+            line = raw.decode("utf-8", "replace").strip()
+            if not line.startswith("data:"):
+                continue
+            payload = line[5:].strip()
+            if payload == "[DONE]":
+                break
+            try:
+                choice = json.loads(payload)["choices"][0]
+            except (ValueError, KeyError, IndexError, TypeError):
+                raise ModelError("the model server sent a stream event that is not Chat Completions JSON") from None
+            piece = (choice.get("delta") or {}).get("content") or ""
+            finished = bool(choice.get("finish_reason"))
+            if piece:
+                pieces.append(piece)
+                if on_token is not None:
+                    on_token(piece)
         return "".join(pieces)
 
 
@@ -260,6 +302,28 @@ MIGRATIONS = [
     CREATE INDEX exchanges_example ON exchanges(example_id) WHERE example_id IS NOT NULL;
     """,
 ]
+
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the app's database for use from any thread, in WAL mode.
+
+    synchronous=NORMAL: a commit survives the app being killed; only a power
+    cut may lose the last moments (the examples file itself is fsynced).
+    """
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Run the MIGRATIONS this database has not run yet, each in a transaction of its own."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
+
 
 # Classification rules, first match wins: (topic, importance, pattern).
 TOPIC_RULES: list[tuple[str, int, re.Pattern[str]]] = [
@@ -323,16 +387,12 @@ class MemoryStore:
         self.path = Path(os.path.abspath(os.fspath(path)))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db = connect(self.path)
         self._migrate()
 
     def _migrate(self) -> None:
         with self._lock:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                self._db.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
+            migrate(self._db)
 
     @property
     def schema_version(self) -> int:
@@ -447,23 +507,186 @@ def build_system_prompt(persona: str, now: dt.datetime, memories: list[Memory],
 
 
 # ---------------------------------------------------------------------------
-# Chat sessions: one turn = capture hook, prompt, model call, memory
+# Chat sessions: conversations in SQLite, one turn = capture hook, prompt, model call, memory
 # ---------------------------------------------------------------------------
+
+CAPTURE_LOOKBACK = 16  # exchanges read back per turn: the recent turns, and praise's target behind a run of praise
+SAVE_COMMAND = "/save"  # the praise line of an example saved by hand
+SAVE_MATCH = {"rule": "command"}  # its metadata praise_match
+
+
+class ChatError(Exception):
+    """A feedback action that cannot be done (nothing to retry, already saved, ...); one line for the user."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status that says it best
+
+
+@dataclass(frozen=True)
+class StoredExchange:
+    """One finished exchange of a session, as stored: what the model was sent and what it answered."""
+
+    index: int
+    user_message: str
+    system_prompt: str
+    reply: str
+    model: str
+    created_at: dt.datetime
+    example_id: str | None
+    rejected: tuple[str, ...]
+
+    def for_capture(self) -> ftc.Exchange:
+        """The exchange as the capture hook takes it."""
+        return ftc.Exchange(self.user_message, self.system_prompt, self.reply, captured=self.example_id is not None,
+                            rejected_responses=self.rejected)
+
+
+_EXCHANGE_COLUMNS = "idx, user_message, system_prompt, reply, model, created_at, example_id, rejected"
+
+
+def _stored(row: tuple[Any, ...]) -> StoredExchange:
+    index, user, system, reply, model, created_at, example_id, rejected = row
+    return StoredExchange(index, user, system, reply, model, dt.datetime.fromtimestamp(created_at), example_id,
+                          tuple(json.loads(rejected)))
+
+
+class SessionStore:
+    """Conversations in the app's database: every exchange stored when its reply completes.
+
+    Nothing of a conversation is kept in memory between turns; each turn
+    reads back the few exchanges it needs.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(os.path.abspath(os.fspath(path)))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = connect(self.path)
+        with self._lock:
+            migrate(self._db)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def create(self, kind: str, session_id: str | None = None) -> str:
+        """Start a session (a fresh id unless one is given); return its id."""
+        session_id = session_id or uuid.uuid4().hex[:16]
+        now = time.time()
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO sessions (id, kind, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                             (session_id, kind, now, now))
+        return session_id
+
+    def exists(self, session_id: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
+
+    def latest(self, kind: str) -> str | None:
+        """The id of the session of this kind that was used last, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT id FROM sessions WHERE kind = ? ORDER BY updated_at DESC LIMIT 1",
+                                   (kind,)).fetchone()
+        return row[0] if row else None
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+
+    def exchanges(self, session_id: str, last: int | None = None) -> list[StoredExchange]:
+        """The session's exchanges, oldest first: all of them, or the *last* few."""
+        with self._lock:
+            if last is None:
+                rows = self._db.execute(f"SELECT {_EXCHANGE_COLUMNS} FROM exchanges WHERE session_id = ?"
+                                        " ORDER BY idx", (session_id,)).fetchall()
+            else:
+                rows = self._db.execute(f"SELECT {_EXCHANGE_COLUMNS} FROM exchanges WHERE session_id = ?"
+                                        " ORDER BY idx DESC LIMIT ?", (session_id, last)).fetchall()[::-1]
+        return [_stored(row) for row in rows]
+
+    def exchange(self, session_id: str, index: int | None = None) -> StoredExchange | None:
+        """One exchange of the session: number *index*, or the last."""
+        with self._lock:
+            if index is None:
+                row = self._db.execute(f"SELECT {_EXCHANGE_COLUMNS} FROM exchanges WHERE session_id = ?"
+                                       " ORDER BY idx DESC LIMIT 1", (session_id,)).fetchone()
+            else:
+                row = self._db.execute(f"SELECT {_EXCHANGE_COLUMNS} FROM exchanges WHERE session_id = ? AND idx = ?",
+                                       (session_id, index)).fetchone()
+        return None if row is None else _stored(row)
+
+    def add(self, session_id: str, user_message: str, system_prompt: str, reply: str, model: str,
+            at: dt.datetime) -> int:
+        """Store a finished exchange at the end of the session; return its index."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                index = self._db.execute("SELECT coalesce(max(idx) + 1, 0) FROM exchanges WHERE session_id = ?",
+                                         (session_id,)).fetchone()[0]
+                self._db.execute(f"INSERT INTO exchanges (session_id, {_EXCHANGE_COLUMNS})"
+                                 " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, '[]')",
+                                 (session_id, index, user_message, system_prompt, reply, model, at.timestamp()))
+                self._db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (time.time(), session_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return index
+
+    def replace_reply(self, session_id: str, index: int, reply: str) -> None:
+        """Give exchange *index* a new reply; the old one joins its rejected alternatives."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE exchanges SET rejected = json_insert(rejected, '$[#]', reply), reply = ?"
+                " WHERE session_id = ? AND idx = ?", (reply, session_id, index))
+            self._db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (time.time(), session_id))
+
+    def mark_captured(self, session_id: str, index: int, example_id: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE exchanges SET example_id = ?, captured_at = ? WHERE session_id = ? AND idx = ?",
+                             (example_id, time.time(), session_id, index))
+
+    def last_captured(self, session_id: str) -> StoredExchange | None:
+        """The exchange of the session captured most recently, if any is still marked captured."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {_EXCHANGE_COLUMNS} FROM exchanges WHERE session_id = ?"
+                                   " AND example_id IS NOT NULL ORDER BY captured_at DESC, idx DESC LIMIT 1",
+                                   (session_id,)).fetchone()
+        return None if row is None else _stored(row)
+
+    def forget_example(self, example_id: str) -> None:
+        """Unmark every exchange captured as *example_id* (the example left the file)."""
+        with self._lock:
+            self._db.execute("UPDATE exchanges SET example_id = NULL, captured_at = NULL WHERE example_id = ?",
+                             (example_id,))
 
 
 @dataclass
 class Session:
-    """One conversation: its exchanges, each with the system prompt that produced its reply."""
+    """A conversation in use: its id and the lock that keeps its turns in order."""
 
     id: str
-    history: list[ftc.Exchange] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    __weakref__: Any = field(default=None, init=False, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """An exchange captured as a training example: which one, and the example's id."""
+
+    index: int
+    example_id: str
 
 
 @dataclass(frozen=True)
 class TurnResult:
+    """A finished turn: the new exchange's index and reply, and what its message saved, if anything."""
+
+    index: int
     reply: str
-    captured: ftc.Example | None
+    captured: ftc.Example | None = None
+    saved: Saved | None = None
 
 
 class ChatApp:
@@ -472,124 +695,328 @@ class ChatApp:
     def __init__(self, client: ChatClient, memory: MemoryStore, *, persona: str = DEFAULT_PERSONA,
                  memories_per_turn: int = DEFAULT_MEMORIES, recent_turns: int = DEFAULT_RECENT_TURNS,
                  examples_path: str | os.PathLike[str] | None = None,
-                 clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+                 clock: Callable[[], dt.datetime] = dt.datetime.now,
+                 sessions: SessionStore | None = None) -> None:
         self.client = client
         self.memory = memory
+        self.sessions = sessions or SessionStore(memory.path)
         self.persona = persona
         self.memories_per_turn = memories_per_turn
         self.recent_turns = recent_turns
         self.examples_path = ftc.resolve_path(examples_path)
         self.clock = clock
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
-        self._sessions_lock = threading.Lock()
+        # Sessions in use by some request; a session nobody holds is dropped and read back from the database.
+        self._live: weakref.WeakValueDictionary[str, Session] = weakref.WeakValueDictionary()
+        self._live_lock = threading.Lock()
 
-    def session(self, session_id: str | None = None) -> Session:
-        """The session with this id, created if new; a fresh id when None."""
-        with self._sessions_lock:
-            if session_id is None:
-                session_id = uuid.uuid4().hex[:16]
-            found = self._sessions.get(session_id)
+    def session(self, session_id: str | None = None, *, kind: str = "http") -> Session:
+        """The session with this id, created if new; a fresh one when None."""
+        session_id = self.sessions.create(kind, session_id)
+        with self._live_lock:
+            found = self._live.get(session_id)
             if found is None:
-                found = self._sessions[session_id] = Session(session_id)
-                while len(self._sessions) > MAX_SESSIONS:
-                    self._sessions.popitem(last=False)
-            self._sessions.move_to_end(session_id)
+                found = self._live[session_id] = Session(session_id)
             return found
+
+    def existing_session(self, session_id: str) -> Session | None:
+        """The stored session with this id, or None."""
+        return self.session(session_id) if self.sessions.exists(session_id) else None
 
     @property
     def session_count(self) -> int:
-        with self._sessions_lock:
-            return len(self._sessions)
+        return self.sessions.count()
 
     def turn(self, session: Session, message: str, *, stream: bool = False,
              on_token: Callable[[str], None] | None = None) -> TurnResult:
         """Answer *message* in *session*.
 
-        The capture hook runs first, on the session as it stands, so praise
+        The capture hook runs first, on the session as stored, so praise
         saves the previous exchange with the prompt that produced it.  Then a
         prompt is built for this message alone and sent as [system, user].  A
-        failed model call raises ModelError and adds nothing to the session or
-        the memory.
+        failed model call raises ModelError (with ``saved`` set if the message
+        captured something) and stores nothing else; so does an interrupted
+        one (KeyboardInterrupt, or an exception from *on_token*).
         """
         with session.lock:
-            captured = ftc.on_user_message(
-                session.history, message,
-                {"session_id": session.id, "model": self.client.model},
-                path=self.examples_path)
+            window = self.sessions.exchanges(session.id, max(self.recent_turns, CAPTURE_LOOKBACK))
+            exchanges = [stored.for_capture() for stored in window]
+            captured = ftc.on_user_message(exchanges, message, {"session_id": session.id, "model": self.client.model},
+                                           path=self.examples_path)
+            saved = None
+            if captured is not None:
+                target = ftc.praised_exchange(exchanges)
+                index = window[next(n for n, exchange in enumerate(exchanges) if exchange is target)].index
+                saved = Saved(index, ftc.example_id(captured))
+                self.sessions.mark_captured(session.id, index, saved.example_id)
             now = self.clock()
             memories = self.memory.recall(message, self.memories_per_turn, now=now)
-            recent = session.history[-self.recent_turns:] if self.recent_turns else []
+            recent = exchanges[-self.recent_turns:] if self.recent_turns else []
             system_prompt = build_system_prompt(self.persona, now, memories, recent)
-            reply = self.client.complete([{"role": "system", "content": system_prompt},
-                                          {"role": "user", "content": message}], stream=stream, on_token=on_token)
-            session.history.append(ftc.Exchange(message, system_prompt, reply))
+            try:
+                reply = self.client.complete([{"role": "system", "content": system_prompt},
+                                              {"role": "user", "content": message}], stream=stream, on_token=on_token)
+            except ModelError as error:
+                error.saved = saved
+                raise
+            index = self.sessions.add(session.id, message, system_prompt, reply, self.client.model, now)
             try:
                 self.memory.remember(message, session_id=session.id, now=now)
             except sqlite3.Error as error:  # a memory failure must not lose the reply
                 logger.error("could not store a memory: %s", error)
-            return TurnResult(reply, captured)
+            return TurnResult(index, reply, captured, saved)
+
+    def retry(self, session: Session, *, stream: bool = False,
+              on_token: Callable[[str], None] | None = None) -> TurnResult:
+        """Ask again with the identical request of the last exchange; the old reply becomes a rejected alternative."""
+        with session.lock:
+            last = self.sessions.exchange(session.id)
+            if last is None:
+                raise ChatError("there is no reply to retry yet")
+            if last.example_id is not None:
+                raise ChatError(f"that reply is saved as example {last.example_id}; undo it first to retry")
+            reply = self.client.complete([{"role": "system", "content": last.system_prompt},
+                                          {"role": "user", "content": last.user_message}],
+                                         stream=stream, on_token=on_token)
+            self.sessions.replace_reply(session.id, last.index, reply)
+            return TurnResult(last.index, reply)
+
+    def save(self, session: Session, index: int | None = None) -> Saved:
+        """Capture an exchange by hand (the last by default), with its own prompt and rejected alternatives."""
+        with session.lock:
+            target = self.sessions.exchange(session.id, index)
+            if target is None:
+                raise ChatError("there is no reply to save yet" if index is None else f"there is no exchange {index}",
+                                404 if index is not None else 409)
+            if target.example_id is not None:
+                raise ChatError(f"that reply is already saved as example {target.example_id}")
+            metadata = {"session_id": session.id, "model": target.model,
+                        "timestamp": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"), "praise_match": SAVE_MATCH}
+            try:
+                example = ftc.capture_fine_tuning_example(
+                    target.user_message, target.system_prompt, target.reply, SAVE_COMMAND, metadata,
+                    path=self.examples_path, rejected_responses=target.rejected)
+            except OSError as error:
+                raise ChatError(f"could not write to {self.examples_path}: {error.strerror or error}", 500) from None
+            saved = Saved(target.index, ftc.example_id(example))
+            self.sessions.mark_captured(session.id, target.index, saved.example_id)
+            return saved
+
+    def undo(self, session: Session) -> str:
+        """Remove the example captured last in this session from the examples file; return its id."""
+        with session.lock:
+            target = self.sessions.last_captured(session.id)
+            if target is None:
+                raise ChatError("nothing saved in this conversation to undo")
+            assert target.example_id is not None
+            return self.remove_example(target.example_id)
+
+    def remove_example(self, example_id: str) -> str:
+        """Remove one example from the examples file (under the capture lock); return its id."""
+        try:
+            ftc.remove_examples([example_id], path=self.examples_path)
+        except (KeyError, FileNotFoundError):
+            self.sessions.forget_example(example_id)
+            raise ChatError(f"example {example_id} is not in {self.examples_path.name}", 404) from None
+        except OSError as error:
+            raise ChatError(f"could not rewrite {self.examples_path}: {error.strerror or error}", 500) from None
+        self.sessions.forget_example(example_id)
+        return example_id
 
 
 # ---------------------------------------------------------------------------
 # Terminal chat
 # ---------------------------------------------------------------------------
 
-HELP_TEXT = """Commands:
-  /help   this help
-  /quit   leave (Ctrl-D works too)
-Praise a reply ("Good one, Timmy!", "perfect") and it is saved as a fine-tuning example."""
+PREVIEW_CHARS = 160  # how much of the last exchange is shown when a conversation is resumed
+COMMAND_RE = re.compile(r"/[A-Za-z]+")  # a first word like this is a command, never sent to the model
+
+try:  # line editing and history for input(), where the platform has it
+    import readline  # noqa: F401
+except ImportError:  # pragma: no cover - Windows
+    pass
 
 
-def run_terminal(app: ChatApp, stdin: Any = None, stdout: Any = None) -> int:
-    """Chat on the terminal until /quit or end of input; return the exit status."""
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    try:
-        app.client.check()
-    except ModelUnreachable as error:
-        print(f"Little Timmy cannot start: {error}", file=sys.stderr)
-        return 1
-    session = app.session()
-    interactive = stdin.isatty()
-    print(f"Little Timmy ({app.client.model} at {app.client.base_url}). /help for commands, /quit to leave.",
-          file=stdout)
-    try:
-        return _chat_loop(app, session, stdin, stdout, interactive)
-    except KeyboardInterrupt:
-        print(file=stdout)
-        return 0
+class Terminal:
+    """The chat on a terminal or a pipe: messages, /commands, and a conversation that is never dropped.
 
+    Every model failure is one line and the next message tries again.
+    Ctrl-C while a reply streams stops that reply (nothing is stored);
+    Ctrl-C or Ctrl-D at the prompt leaves.  What is said lives in the
+    database, so the next start resumes where this one stopped.
+    """
 
-def _chat_loop(app: ChatApp, session: Session, stdin: Any, stdout: Any, interactive: bool) -> int:
-    while True:
-        if interactive:
-            print("you> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
-        if not line:
-            print(file=stdout)
-            return 0
-        message = line.rstrip("\n")
-        if not message.strip():
-            continue
-        if message.strip() in ("/quit", "/exit"):
-            return 0
-        if message.strip() == "/help":
-            print(HELP_TEXT, file=stdout)
-            continue
-        print("timmy> ", end="", file=stdout, flush=True)
+    def __init__(self, app: ChatApp, stdin: Any = None, stdout: Any = None, stderr: Any = None) -> None:
+        self.app = app
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.interactive = self.stdin.isatty()
+        self.session: Session | None = None
+        # The commands, dispatched from this table; each one's docstring is its line in /help.
+        self.commands: dict[str, Callable[[str], bool]] = {
+            "/help": self.cmd_help, "/new": self.cmd_new, "/save": self.cmd_save, "/undo": self.cmd_undo,
+            "/retry": self.cmd_retry, "/memories": self.cmd_memories, "/forget": self.cmd_forget,
+            "/quit": self.cmd_quit, "/exit": self.cmd_quit,
+        }
+
+    def say(self, text: str = "", end: str = "\n") -> None:
+        print(text, end=end, file=self.stdout, flush=True)
+
+    def run(self, session_id: str | None = None) -> int:
+        """Chat until /quit, Ctrl-D or end of input; return the exit status."""
+        client = self.app.client
         try:
-            result = app.turn(session, message, stream=True,
-                              on_token=lambda piece: print(piece, end="", file=stdout, flush=True))
+            warnings = client.check()
         except ModelUnreachable as error:
-            print(f"\nThe model server stopped answering: {error}", file=sys.stderr)
+            print(f"Little Timmy cannot start: {error}", file=self.stderr)
             return 1
+        for warning in warnings:
+            print(f"warning: {warning}", file=self.stderr)
+        if session_id is not None:
+            self.session = self.app.existing_session(session_id)
+            if self.session is None:
+                print(f"Little Timmy cannot start: there is no conversation {session_id!r} in "
+                      f"{self.app.sessions.path}", file=self.stderr)
+                return 1
+        else:
+            latest = self.app.sessions.latest("terminal")
+            self.session = self.app.session(latest, kind="terminal")
+        self.say(f"Little Timmy ({client.model} at {client.base_url}). /help for commands, /quit to leave.")
+        self._show_resumed()
+        while True:
+            try:
+                message = self._read()
+            except (KeyboardInterrupt, EOFError):
+                self.say()
+                return 0
+            if message is None:
+                self.say()
+                return 0
+            if not message.strip():
+                continue
+            word, _, argument = message.strip().partition(" ")
+            if COMMAND_RE.fullmatch(word):
+                command = self.commands.get(word.lower())
+                if command is None:
+                    self.say(f"unknown command {word}: /help lists the commands (nothing was sent to the model)")
+                    continue
+                if not command(argument.strip()):
+                    return 0
+                continue
+            self._reply(lambda on_token: self.app.turn(self.session, message, stream=True, on_token=on_token))
+
+    def _read(self) -> str | None:
+        if self.interactive and self.stdin is sys.stdin:
+            return input("you> ")
+        if self.interactive:
+            self.say("you> ", end="")
+        line = self.stdin.readline()
+        return line.rstrip("\n") if line else None
+
+    def _show_resumed(self) -> None:
+        assert self.session is not None
+        exchanges = self.app.sessions.exchanges(self.session.id, 1)
+        if not exchanges:
+            return
+        last = exchanges[-1]
+        self.say(f"Resuming conversation {self.session.id} ({last.index + 1} exchanges; /new starts another):")
+        self.say(f"  you> {_preview(last.user_message)}")
+        self.say(f"  timmy> {_preview(last.reply)}")
+
+    def _reply(self, ask: Callable[[Callable[[str], None]], TurnResult]) -> TurnResult | None:
+        """Stream one reply; a failure or Ctrl-C is one line, and the chat goes on."""
+        self.say("timmy> ", end="")
+        try:
+            result = ask(lambda piece: self.say(piece, end=""))
+        except KeyboardInterrupt:
+            self.say("\n(stopped: that reply was not kept)")
+            return None
         except ModelError as error:
-            print(f"\n[error] {error}", file=stdout)
-            continue
-        print(file=stdout)
-        if result.captured is not None:
-            print(f"  (saved as a fine-tuning example {ftc.example_id(result.captured)} in "
-                  f"{app.examples_path.name})", file=stdout)
+            self.say(f"\n[error] {error}")
+            if error.saved is not None:
+                self._say_saved(error.saved)
+            return None
+        except ChatError as error:
+            self.say(f"\n{error}")
+            return None
+        self.say()
+        if result.saved is not None:
+            self._say_saved(result.saved)
+        return result
+
+    def _say_saved(self, saved: Saved) -> None:
+        self.say(f"  (saved as a fine-tuning example {saved.example_id} in {self.app.examples_path.name}; "
+                 "/undo takes it back)")
+
+    def cmd_help(self, argument: str) -> bool:
+        """/help             these commands"""
+        lines = [command.__doc__ or "" for name, command in self.commands.items() if name != "/exit"]
+        self.say("Commands:\n" + "\n".join(f"  {line}" for line in lines) +
+                 '\nPraise a reply ("Good one, Timmy!", "perfect") and it is saved as a fine-tuning example.')
+        return True
+
+    def cmd_new(self, argument: str) -> bool:
+        """/new              start a new conversation (this one stays stored)"""
+        self.session = self.app.session(kind="terminal")
+        self.say(f"(a new conversation: {self.session.id})")
+        return True
+
+    def cmd_save(self, argument: str) -> bool:
+        """/save             save the last reply as a fine-tuning example"""
+        assert self.session is not None
+        try:
+            self._say_saved(self.app.save(self.session))
+        except ChatError as error:
+            self.say(str(error))
+        return True
+
+    def cmd_undo(self, argument: str) -> bool:
+        """/undo             remove the example saved last in this conversation"""
+        assert self.session is not None
+        try:
+            self.say(f"(removed example {self.app.undo(self.session)} from {self.app.examples_path.name})")
+        except ChatError as error:
+            self.say(str(error))
+        return True
+
+    def cmd_retry(self, argument: str) -> bool:
+        """/retry            ask again; the old reply is kept as a rejected alternative"""
+        assert self.session is not None
+        if self._reply(lambda on_token: self.app.retry(self.session, stream=True, on_token=on_token)):
+            self.say("  (the earlier reply is kept as a rejected alternative)")
+        return True
+
+    def cmd_memories(self, argument: str) -> bool:
+        """/memories         what Timmy remembers, newest first, with ids"""
+        memories = self.app.memory.memories()
+        if not memories:
+            self.say("(no memories yet)")
+        now = self.app.clock()
+        for memory in memories:
+            self.say(f"  {memory.id:>5}  {format_memory(memory, now)}")
+        return True
+
+    def cmd_forget(self, argument: str) -> bool:
+        """/forget ID        forget one memory (ids from /memories)"""
+        if not argument.isdigit():
+            self.say("usage: /forget ID, with an id from /memories")
+            return True
+        forgotten = self.app.memory.forget(int(argument))
+        self.say(f"(forgot: {forgotten.content})" if forgotten else f"no memory has the id {argument}")
+        return True
+
+    def cmd_quit(self, argument: str) -> bool:
+        """/quit             leave (Ctrl-D works too); the conversation stays stored"""
+        return False
+
+
+def _preview(text: str) -> str:
+    return _clip(" ".join(text.split()), PREVIEW_CHARS)
+
+
+def run_terminal(app: ChatApp, stdin: Any = None, stdout: Any = None, *, session_id: str | None = None) -> int:
+    """Chat on the terminal until /quit or end of input; return the exit status."""
+    return Terminal(app, stdin, stdout).run(session_id)
 
 
 # ---------------------------------------------------------------------------
@@ -644,20 +1071,45 @@ form.addEventListener("submit", async (event) => {
 """
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_TOKEN_IN_QUERY_RE = re.compile(r"([?&]token=)[^&\s]*")
+REQUEST_TIMEOUT = 30.0  # seconds a client may stall mid-request or idle on a kept-alive connection
+_ID = r"[A-Za-z0-9_.-]{1,64}"
+SESSION_ID_RE = re.compile(_ID)
+PAGE_SECURITY_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                        "connect-src 'self'")
+
+# The API, one row a route: method, path (with {names} for ids), and the handler method that answers it.
+ROUTES: list[tuple[str, str, str]] = [
+    ("GET", "/", "page"),
+    ("GET", "/api/health", "health"),
+    ("POST", "/api/chat", "chat"),
+    ("GET", "/api/sessions/{session_id}", "get_session"),
+    ("POST", "/api/sessions/{session_id}/retry", "retry"),
+    ("POST", "/api/sessions/{session_id}/save", "save"),
+    ("DELETE", "/api/examples/{example_id}", "delete_example"),
+]
+_ROUTE_PATTERNS = [(method, re.compile(re.sub(r"\{(\w+)\}", rf"(?P<\1>{_ID})", path)), name)
+                   for method, path, name in ROUTES]
 
 
 class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
-    """GET /, GET /api/health, POST /api/chat; JSON errors; a token when one is set."""
+    """The JSON API and the page: dispatch from ROUTES, JSON errors, a token when one is set."""
 
     server: ChatServer
     server_version = "LittleTimmy/1.0"
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as separate writes: don't wait 40 ms between them
-    routes = {"/": ("GET",), "/api/health": ("GET",), "/api/chat": ("POST",)}
+
+    def setup(self) -> None:
+        self.timeout = self.server.request_timeout  # applied to the socket by StreamRequestHandler.setup
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        text = _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", format % args)
+        text = _TOKEN_IN_QUERY_RE.sub(r"\1[hidden]", format % args)
+        text = _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
         logger.info("%s %s", self.address_string(), text)
+
+    # --- answering ---
 
     def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -674,24 +1126,35 @@ class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
         self._send(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8",
                    extra)
 
-    def _error(self, status: int, message: str, extra: dict[str, str] | None = None) -> None:
-        self._json(status, {"error": message}, extra)
+    def _error(self, status: int, message: str, extra: dict[str, str] | None = None, **fields: Any) -> None:
+        self._json(status, {"error": message, **fields}, extra)
 
-    def _route(self) -> str | None:
-        """Check path, method and token; answer and return None when the request goes no further."""
+    # --- dispatch ---
+
+    def _dispatch(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
-        methods = self.routes.get(path)
-        if methods is None:
+        allowed: list[str] = []
+        for method, pattern, name in _ROUTE_PATTERNS:
+            found = pattern.fullmatch(path)
+            if found is None:
+                continue
+            if method != self.command:
+                allowed.append(method)
+                continue
+            if self.server.token is not None and not self._token_ok():
+                self._discard_body()
+                self._error(401, "missing or wrong token: send Authorization: Bearer <token>",
+                            {"WWW-Authenticate": "Bearer"})
+                return
+            getattr(self, f"handle_{name}")(**found.groupdict())
+            return
+        self._discard_body()
+        if allowed:
+            self._error(405, f"{self.command} is not allowed on {path}", {"Allow": ", ".join(allowed)})
+        else:
             self._error(404, f"no such path: {path}")
-            return None
-        if self.command not in methods:
-            self._error(405, f"{self.command} is not allowed on {path}", {"Allow": ", ".join(methods)})
-            return None
-        if self.server.token is not None and not self._token_ok():
-            self._error(401, "missing or wrong token: send Authorization: Bearer <token>",
-                        {"WWW-Authenticate": "Bearer"})
-            return None
-        return path
+
+    do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = do_OPTIONS = _dispatch  # noqa: N815
 
     def _token_ok(self) -> bool:
         given = ""
@@ -703,50 +1166,7 @@ class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
             given = (query.get("token") or [""])[0]
         return hmac.compare_digest(given.encode(), self.server.token.encode())
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        path = self._route()
-        if path == "/":
-            self._send(200, PAGE.encode("utf-8"), "text/html; charset=utf-8",
-                       {"Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; "
-                        "style-src 'unsafe-inline'; connect-src 'self'"})
-        elif path == "/api/health":
-            self._json(200, {"status": "ok", "model": self.server.app.client.model,
-                             "sessions": self.server.app.session_count})
-
-    def do_POST(self) -> None:  # noqa: N802
-        if self._route() is None:
-            self._discard_body()
-            return
-        body = self._read_body()
-        if body is None:
-            return
-        try:
-            data = json.loads(body)
-        except ValueError:
-            self._error(400, "the body is not valid JSON")
-            return
-        if not isinstance(data, dict):
-            self._error(400, 'send a JSON object: {"message": "...", "session_id": "..."}')
-            return
-        message, session_id = data.get("message"), data.get("session_id")
-        if not isinstance(message, str) or not message.strip():
-            self._error(400, '"message" must be a non-empty string')
-            return
-        if len(message) > MAX_MESSAGE_CHARS:
-            self._error(413, f'"message" is longer than {MAX_MESSAGE_CHARS} characters')
-            return
-        if session_id is not None and (not isinstance(session_id, str) or not SESSION_ID_RE.fullmatch(session_id)):
-            self._error(400, '"session_id" must be 1 to 64 letters, digits, "_", "-" or "."')
-            return
-        session = self.server.app.session(session_id)
-        try:
-            result = self.server.app.turn(session, message)
-        except ModelError as error:
-            self._error(502, str(error))
-            return
-        self._json(200, {"session_id": session.id, "reply": result.reply, "captured": result.captured is not None})
-
-    do_PUT = do_DELETE = do_PATCH = do_POST  # noqa: N815 - answered with 405 by _route
+    # --- request bodies ---
 
     def _read_body(self) -> bytes | None:
         length_header = self.headers.get("Content-Length")
@@ -764,7 +1184,33 @@ class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self._error(413, f"the body is larger than {self.server.max_body} bytes", {"Connection": "close"})
             return None
-        return self.rfile.read(length)
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            body = b""
+        if len(body) < length:  # the client stalled or went away mid-body
+            self.close_connection = True
+            return None
+        return body
+
+    def _read_json(self, *, optional: bool = False) -> dict[str, Any] | None:
+        """The body as a JSON object; None (after answering) when it is not one."""
+        if optional and not self.headers.get("Content-Length"):
+            return {}
+        body = self._read_body()
+        if body is None:
+            return None
+        if optional and not body.strip():
+            return {}
+        try:
+            data = json.loads(body)
+        except ValueError:
+            self._error(400, "the body is not valid JSON")
+            return None
+        if not isinstance(data, dict):
+            self._error(400, "send a JSON object")
+            return None
+        return data
 
     def _discard_body(self) -> None:
         try:
@@ -772,13 +1218,140 @@ class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             length = 0
         if 0 < length <= self.server.max_body:
-            self.rfile.read(length)
+            try:
+                self.rfile.read(length)
+            except TimeoutError:
+                self.close_connection = True
         elif length:
             self.close_connection = True
 
+    # --- the routes ---
+
+    def handle_page(self) -> None:
+        self._send(200, PAGE.encode("utf-8"), "text/html; charset=utf-8",
+                   {"Content-Security-Policy": PAGE_SECURITY_POLICY})
+
+    def handle_health(self) -> None:
+        self._json(200, {"status": "ok", "model": self.server.app.client.model,
+                         "sessions": self.server.app.session_count})
+
+    def handle_chat(self) -> None:
+        data = self._read_json()
+        if data is None:
+            return
+        message, session_id, stream = data.get("message"), data.get("session_id"), data.get("stream", False)
+        if not isinstance(message, str) or not message.strip():
+            self._error(400, '"message" must be a non-empty string')
+        elif len(message) > MAX_MESSAGE_CHARS:
+            self._error(413, f'"message" is longer than {MAX_MESSAGE_CHARS} characters')
+        elif session_id is not None and (not isinstance(session_id, str) or not SESSION_ID_RE.fullmatch(session_id)):
+            self._error(400, '"session_id" must be 1 to 64 letters, digits, "_", "-" or "."')
+        elif not isinstance(stream, bool):
+            self._error(400, '"stream" must be true or false')
+        else:
+            session = self.server.app.session(session_id)
+            self._answer(session, stream, lambda on_token: self.server.app.turn(
+                session, message, stream=stream, on_token=on_token))
+
+    def handle_get_session(self, session_id: str) -> None:
+        if not self.server.app.sessions.exists(session_id):
+            self._error(404, f"no conversation {session_id}")
+            return
+        exchanges = [{"index": e.index, "user": e.user_message, "reply": e.reply, "example_id": e.example_id,
+                      "rejected": list(e.rejected)} for e in self.server.app.sessions.exchanges(session_id)]
+        self._json(200, {"session_id": session_id, "exchanges": exchanges})
+
+    def handle_retry(self, session_id: str) -> None:
+        data = self._read_json(optional=True)
+        if data is None:
+            return
+        stream = data.get("stream", False)
+        session = self.server.app.existing_session(session_id)
+        if session is None:
+            self._error(404, f"no conversation {session_id}")
+        elif not isinstance(stream, bool):
+            self._error(400, '"stream" must be true or false')
+        else:
+            self._answer(session, stream, lambda on_token: self.server.app.retry(
+                session, stream=stream, on_token=on_token))
+
+    def handle_save(self, session_id: str) -> None:
+        data = self._read_json(optional=True)
+        if data is None:
+            return
+        index = data.get("index")
+        session = self.server.app.existing_session(session_id)
+        if session is None:
+            self._error(404, f"no conversation {session_id}")
+        elif index is not None and (not isinstance(index, int) or isinstance(index, bool) or index < 0):
+            self._error(400, '"index" must be the number of an exchange')
+        else:
+            try:
+                saved = self.server.app.save(session, index)
+            except ChatError as error:
+                self._error(error.status, str(error))
+                return
+            self._json(200, {"session_id": session.id, "index": saved.index, "example_id": saved.example_id})
+
+    def handle_delete_example(self, example_id: str) -> None:
+        try:
+            self._json(200, {"removed": self.server.app.remove_example(example_id)})
+        except ChatError as error:
+            self._error(error.status, str(error))
+
+    # --- replies, whole or streamed ---
+
+    def _answer(self, session: Session, stream: bool, ask: Callable[[Callable[[str], None] | None], TurnResult]) -> None:
+        """Run a turn or a retry and answer it: one JSON object, or server-sent events as the reply comes."""
+        if stream:
+            self._answer_stream(session, ask)
+            return
+        try:
+            result = ask(None)
+        except ModelError as error:
+            self._error(502, str(error), **_saved_fields(error.saved))
+        except ChatError as error:
+            self._error(error.status, str(error))
+        else:
+            self._json(200, _result_fields(session, result))
+
+    def _answer_stream(self, session: Session, ask: Callable[[Callable[[str], None] | None], TurnResult]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+        def event(data: dict[str, Any]) -> None:
+            self.wfile.write(b"data: " + json.dumps(data, ensure_ascii=False).encode("utf-8") + b"\n\n")
+            self.wfile.flush()
+
+        try:
+            try:
+                result = ask(lambda piece: event({"delta": piece}))
+            except ModelError as error:
+                event({"error": str(error), "session_id": session.id, **_saved_fields(error.saved)})
+            except ChatError as error:
+                event({"error": str(error), "session_id": session.id})
+            else:
+                event({"done": True, **_result_fields(session, result)})
+        except OSError as error:  # the client went away (a Stop button): the turn was abandoned, nothing stored
+            logger.info("%s left during a streamed reply: %s", self.address_string(), error)
+
+
+def _saved_fields(saved: Saved | None) -> dict[str, Any]:
+    return {"captured": saved is not None, "example_id": saved.example_id if saved else None,
+            "captured_index": saved.index if saved else None}
+
+
+def _result_fields(session: Session, result: TurnResult) -> dict[str, Any]:
+    return {"session_id": session.id, "index": result.index, "reply": result.reply, **_saved_fields(result.saved)}
+
 
 class ChatServer(http.server.ThreadingHTTPServer):
-    """The HTTP server, holding the chat app, the token and the body cap."""
+    """The HTTP server, holding the chat app, the token, the body cap and the request timeout."""
 
     daemon_threads = True
     # socketserver listens with a backlog of 5: a burst of connections (a page, several sessions) overflows it,
@@ -786,10 +1359,11 @@ class ChatServer(http.server.ThreadingHTTPServer):
     request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address: tuple[str, int], app: ChatApp, *, token: str | None = None,
-                 max_body: int = MAX_BODY_BYTES) -> None:
+                 max_body: int = MAX_BODY_BYTES, request_timeout: float = REQUEST_TIMEOUT) -> None:
         self.app = app
         self.token = token or None
         self.max_body = max_body
+        self.request_timeout = request_timeout
         super().__init__(address, ChatRequestHandler)
 
 
@@ -834,8 +1408,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--memories", type=int, default=DEFAULT_MEMORIES,
                         help=f"memories retrieved per turn (default {DEFAULT_MEMORIES})")
     parser.add_argument("--examples", default=None,
-                        help="where praised examples go (env FINE_TUNING_CAPTURE_FILE; default "
-                        "fine_tuning_best_case_interchanges.md beside fine_tuning_capture.py)")
+                        help=f"where praised examples go (env {ftc.OUTPUT_ENV_VAR}; default "
+                        f"{ftc.DEFAULT_OUTPUT_PATH.name} beside fine_tuning_capture.py)")
+    parser.add_argument("--session", metavar="ID", default=None,
+                        help="chat: resume this conversation (default: the latest terminal one)")
     parser.add_argument("--host", default="127.0.0.1", help="serve: address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="serve: port (default 8000)")
     parser.add_argument("--token", default=os.environ.get("TIMMY_API_TOKEN"),
@@ -871,7 +1447,7 @@ def main(argv: list[str] | None = None) -> int:
         check_exposure(args.host, args.token)
     app = make_app(args)
     if args.command == "chat":
-        return run_terminal(app)
+        return run_terminal(app, session_id=args.session)
     try:
         server = ChatServer((args.host, args.port), app, token=args.token)
     except OSError as error:

@@ -117,26 +117,37 @@ def test_model_failures_are_clear_and_change_nothing(failure, stream, message, m
     app = make_app(model, memory, output_file)
     session = app.session()
     app.turn(session, "What's my cat's name?")
-    before = list(session.history)
+    before = app.sessions.exchanges(session.id)
     model.failure = failure
     with pytest.raises(timmy.ModelError) as caught:
         app.turn(session, "My cat is Winston, remember that", stream=stream)
     assert message in str(caught.value) and "\n" not in str(caught.value)
-    assert session.history == before
+    assert app.sessions.exchanges(session.id) == before
     assert memory.recall("Winston") == []  # the failed turn stored no memory
     model.failure = None
     assert app.turn(session, "What time is it?").captured is None
     assert not output_file.exists()
 
 
-def test_nothing_listening_says_how_to_start_ollama(memory, output_file: Path):
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    client = timmy.ChatClient(f"http://127.0.0.1:{port}/v1", "llama3.2", timeout=2)
+        return probe.getsockname()[1]
+
+
+def test_nothing_listening_names_the_url_and_how_to_point_elsewhere():
+    url = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(timmy.ModelUnreachable) as caught:
-        client.complete([{"role": "user", "content": "hi"}])
-    assert "ollama serve" in str(caught.value) and "--base-url" in str(caught.value)
+        timmy.ChatClient(url, "llama3.2", timeout=2).complete([{"role": "user", "content": "hi"}])
+    assert f"no model server is answering at {url} (" in str(caught.value)
+    assert "--base-url" in str(caught.value) and "ollama" not in str(caught.value).lower()
+
+
+def test_ollama_advice_only_for_ollamas_port():
+    client = timmy.ChatClient("http://127.0.0.1:11434/v1", "llama3.2", timeout=2)
+    assert client.is_ollama and "`ollama serve`" in str(client._unreachable("refused"))
+    assert "`ollama pull llama3.2`" in str(client._unreachable("refused"))
+    assert not timmy.ChatClient("http://127.0.0.1:4000/v1", "x").is_ollama
 
 
 # --- memory ----------------------------------------------------------------------------------
@@ -239,10 +250,15 @@ def request(server, method: str, path: str, body=None, headers=None) -> tuple[in
 def test_http_chat_then_praise(serve, output_file: Path):
     server = serve()
     status, first, _ = request(server, "POST", "/api/chat", {"message": "What's my cat's name?"})
-    assert status == 200 and first["reply"] == "Reply to: What's my cat's name?" and first["captured"] is False
+    assert status == 200
+    assert first == {"session_id": first["session_id"], "index": 0, "reply": "Reply to: What's my cat's name?",
+                     "captured": False, "example_id": None, "captured_index": None}
     status, second, _ = request(server, "POST", "/api/chat", {"session_id": first["session_id"], "message": "perfect"})
-    assert status == 200 and second["captured"] is True and second["session_id"] == first["session_id"]
-    assert next(ftc.read_examples(output_file)).user_message == "What's my cat's name?"
+    (example,) = ftc.read_examples(output_file)
+    assert status == 200
+    assert second == {"session_id": first["session_id"], "index": 1, "reply": "Reply to: perfect",
+                      "captured": True, "example_id": ftc.example_id(example), "captured_index": 0}
+    assert example.user_message == "What's my cat's name?"
 
 
 def test_http_health_and_page(serve):
@@ -260,6 +276,13 @@ def test_http_health_and_page(serve):
     ("POST", "/api/chat", {"session_id": "x"}, 400, '"message" must be a non-empty string'),
     ("POST", "/api/chat", {"message": 5}, 400, '"message" must be a non-empty string'),
     ("POST", "/api/chat", ["message"], 400, "send a JSON object"),
+    ("POST", "/api/chat", {"message": "hi", "stream": "yes"}, 400, '"stream" must be true or false'),
+    ("GET", "/api/sessions/nosuch", None, 404, "no conversation nosuch"),
+    ("POST", "/api/sessions/nosuch/retry", None, 404, "no conversation nosuch"),
+    ("POST", "/api/sessions/nosuch/save", {}, 404, "no conversation nosuch"),
+    ("DELETE", "/api/examples/0123456789", None, 404, "example 0123456789 is not in examples.md"),
+    ("GET", "/api/sessions/a%2Fb", None, 404, "no such path"),
+    ("OPTIONS", "/api/chat", None, 405, "OPTIONS is not allowed on /api/chat"),
     ("POST", "/api/chat", {"message": "hi", "session_id": "../etc"}, 400, '"session_id" must be'),
     ("GET", "/nope", None, 404, "no such path: /nope"),
     ("GET", "/api/chat", None, 405, "GET is not allowed on /api/chat"),
@@ -269,7 +292,7 @@ def test_http_errors(serve, method, path, body, status, error):
     got_status, data, headers = request(serve(), method, path, body)
     assert got_status == status and error in data["error"]
     if status == 405:
-        assert headers["Allow"]
+        assert headers["Allow"] == ("POST" if path == "/api/chat" else "GET")
 
 
 def test_http_body_cap(serve):
@@ -381,7 +404,7 @@ def test_terminal_chat_through_stdin(model, tmp_path: Path, output_file: Path):
     result = run_app("--base-url", model.base_url, "--model", "fake-model", "--examples", str(output_file),
                      stdin=lines, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "/quit   leave" in result.stdout
+    assert "\n  /quit             leave (Ctrl-D works too)" in result.stdout
     assert "timmy> Reply to: What's my cat's name?" in result.stdout
     assert "(saved as a fine-tuning example" in result.stdout
     assert "never read" not in json.dumps(model.requests)
@@ -403,7 +426,9 @@ def test_terminal_without_a_model_server_explains_and_exits_non_zero(tmp_path: P
         port = probe.getsockname()[1]
     result = run_app("--base-url", f"http://127.0.0.1:{port}/v1", stdin="hi\n", tmp_path=tmp_path)
     assert result.returncode == 1
-    assert "ollama serve" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"Little Timmy cannot start: no model server is answering at "
+                                    f"http://127.0.0.1:{port}/v1 (")
+    assert "--base-url" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
 
 
@@ -418,8 +443,9 @@ def test_terminal_model_error_is_one_line_and_chat_goes_on(model, tmp_path: Path
 def test_persona_file(model, tmp_path: Path, output_file: Path):
     persona = tmp_path / "persona.txt"
     persona.write_text("You are Grumpy Gus.\n")
-    run_app("--base-url", model.base_url, "--persona", str(persona), "--examples", str(output_file),
-            stdin="hello\n", tmp_path=tmp_path)
+    first = run_app("--base-url", model.base_url, "--persona", str(persona), "--examples", str(output_file),
+                    stdin="hello\n", tmp_path=tmp_path)
+    assert first.returncode == 0 and "timmy> Reply to: hello" in first.stdout, first.stderr
     assert model.requests[0]["body"]["messages"][0]["content"].startswith("You are Grumpy Gus.\n\nCurrent time:")
     result = run_app("--persona", str(tmp_path / "missing.txt"), stdin="", tmp_path=tmp_path)
     assert result.returncode == 1 and "cannot read the persona file" in result.stderr
