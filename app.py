@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import hmac
 import http.server
 import ipaddress
@@ -903,7 +904,11 @@ class Terminal:
                 if not command(argument.strip()):
                     return 0
                 continue
-            self._reply(lambda on_token: self.app.turn(self.session, message, stream=True, on_token=on_token))
+            self._reply(functools.partial(self._turn, message))
+
+    def _turn(self, message: str, on_token: Callable[[str], None]) -> TurnResult:
+        assert self.session is not None
+        return self.app.turn(self.session, message, stream=True, on_token=on_token)
 
     def _read(self) -> str | None:
         if self.interactive and self.stdin is sys.stdin:
@@ -1090,6 +1095,9 @@ ROUTES: list[tuple[str, str, str]] = [
 ]
 _ROUTE_PATTERNS = [(method, re.compile(re.sub(r"\{(\w+)\}", rf"(?P<\1>{_ID})", path)), name)
                    for method, path, name in ROUTES]
+
+
+_Ask = Callable[[Callable[[str], None] | None], "TurnResult"]  # runs a turn or retry, given where tokens go
 
 
 class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
@@ -1301,7 +1309,7 @@ class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
 
     # --- replies, whole or streamed ---
 
-    def _answer(self, session: Session, stream: bool, ask: Callable[[Callable[[str], None] | None], TurnResult]) -> None:
+    def _answer(self, session: Session, stream: bool, ask: _Ask) -> None:
         """Run a turn or a retry and answer it: one JSON object, or server-sent events as the reply comes."""
         if stream:
             self._answer_stream(session, ask)
@@ -1315,7 +1323,7 @@ class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
         else:
             self._json(200, _result_fields(session, result))
 
-    def _answer_stream(self, session: Session, ask: Callable[[Callable[[str], None] | None], TurnResult]) -> None:
+    def _answer_stream(self, session: Session, ask: _Ask) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-store")

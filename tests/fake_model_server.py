@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-FAILURES = ("401", "unknown model", "500", "malformed json", "stream ends early", "no route", "slow")
+FAILURES = ("401", "unknown model", "500", "malformed json", "stream ends early", "no route", "slow", "slow stream")
+SLOW_STREAM_PAUSE = 0.5  # seconds between streamed pieces with failure "slow stream"
 
 
 def default_reply(messages: list[dict[str, str]]) -> str:
@@ -26,8 +27,8 @@ class FakeModelServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = socket.SOMAXCONN  # as the app's server: many clients at once must not overflow the backlog
 
-    def __init__(self, reply: Callable[[list[dict[str, str]]], str] = default_reply) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, reply: Callable[[list[dict[str, str]]], str] = default_reply, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.reply = reply
         self.requests: list[dict[str, Any]] = []
         self.failure: str | None = None
@@ -104,11 +105,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pieces = [word + (" " if n < len(words) - 1 else "") for n, word in enumerate(words)]
         if failure == "stream ends early":
             pieces = pieces[: max(1, len(pieces) // 2)]
-        for piece in pieces:
-            chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.flush()
-        if failure != "stream ends early":
-            final = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-            self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
         self.close_connection = True
+        try:
+            for piece in pieces:
+                chunk = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                if failure == "slow stream":
+                    time.sleep(SLOW_STREAM_PAUSE)
+            if failure != "stream ends early":
+                final = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading (a Ctrl-C, a Stop button): as a real server, just stop

@@ -6,7 +6,6 @@ import datetime as dt
 import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,30 +13,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from fake_model_server import FakeModelServer
+from conftest import ROOT, free_port, make_app, request, run_app
 
 import app as timmy
 import fine_tuning_capture as ftc
-
-
-@pytest.fixture
-def model():
-    with FakeModelServer() as server:
-        yield server
-
-
-@pytest.fixture
-def memory(tmp_path: Path):
-    store = timmy.MemoryStore(tmp_path / "memory.sqlite3")
-    yield store
-    store.close()
-
-
-def make_app(model: FakeModelServer, memory: timmy.MemoryStore, output_file: Path, **kwargs) -> timmy.ChatApp:
-    client = timmy.ChatClient(model.base_url, "fake-model", api_key=kwargs.pop("api_key", None), timeout=2)
-    return timmy.ChatApp(client, memory, examples_path=output_file, **kwargs)
-
 
 # --- the captured prompt is the one the model saw ---------------------------------------------
 
@@ -129,12 +108,6 @@ def test_model_failures_are_clear_and_change_nothing(failure, stream, message, m
     assert not output_file.exists()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_nothing_listening_names_the_url_and_how_to_point_elsewhere():
     url = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(timmy.ModelUnreachable) as caught:
@@ -217,35 +190,6 @@ def test_default_db_path_is_per_user_and_absolute(monkeypatch, tmp_path: Path):
 
 
 # --- HTTP ------------------------------------------------------------------------------------
-
-@pytest.fixture
-def serve(model, memory, output_file: Path):
-    servers = []
-
-    def start(token: str | None = None, max_body: int = timmy.MAX_BODY_BYTES) -> timmy.ChatServer:
-        server = timmy.ChatServer(("127.0.0.1", 0), make_app(model, memory, output_file), token=token,
-                                  max_body=max_body)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-def request(server, method: str, path: str, body=None, headers=None) -> tuple[int, dict, dict]:
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=30)
-    raw = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    connection.request(method, path, body=raw, headers={"Content-Type": "application/json", **(headers or {})})
-    response = connection.getresponse()
-    data = response.read()
-    connection.close()
-    content_type = response.getheader("Content-Type", "")
-    return response.status, (json.loads(data) if "json" in content_type else {"text": data.decode()}), dict(
-        response.getheaders())
-
 
 def test_http_chat_then_praise(serve, output_file: Path):
     server = serve()
@@ -335,22 +279,26 @@ def test_serve_command_refuses_without_a_token(tmp_path: Path):
     assert "Refusing to listen on 0.0.0.0 without a token" in result.stderr
 
 
-def listen_backlog(port: int) -> int | None:
-    """The backlog the kernel holds for the socket listening on *port* (Send-Q in `ss -lt`), or None without ss."""
-    if shutil.which("ss") is None:
-        return None
-    listing = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, timeout=10).stdout
-    fields = listing.split()
-    assert len(fields) > 2, f"ss lists no socket listening on port {port}: {listing!r}"
-    return int(fields[2])
-
-
-def test_server_takes_a_burst_of_connections(serve):
-    # With socketserver's default backlog of 5, 20 clients at once on a busy machine got connections reset.
-    server = serve()
-    assert server.request_queue_size >= 128
-    backlog = listen_backlog(server.server_address[1])
-    assert backlog is None or backlog >= 128, backlog
+def test_server_takes_a_burst_of_connections(model, memory, output_file: Path):
+    # With socketserver's default backlog of 5, a burst of clients on a busy machine got connections dropped.
+    # Before the server accepts anything, 50 clients connect at once: the kernel must queue every one of them.
+    server = timmy.ChatServer(("127.0.0.1", 0), make_app(model, memory, output_file))
+    port = server.server_address[1]
+    clients = []
+    try:
+        for _ in range(50):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
+            connection.connect()  # with a backlog of 5 the seventh of these times out
+            clients.append(connection)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        for connection in clients:
+            connection.request("GET", "/api/health")
+            assert connection.getresponse().status == 200
+        server.shutdown()
+    finally:
+        for connection in clients:
+            connection.close()
+        server.server_close()
 
 
 def test_twenty_clients_ten_turns_each_every_praise_captured_once(serve, output_file: Path):
@@ -392,12 +340,6 @@ def test_twenty_clients_ten_turns_each_every_praise_captured_once(serve, output_
 
 
 # --- the terminal ----------------------------------------------------------------------------
-
-def run_app(*args: str, stdin: str = "", env_extra=None, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), **(env_extra or {})}
-    return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], input=stdin, capture_output=True,
-                          text=True, timeout=60, env=env)
-
 
 def test_terminal_chat_through_stdin(model, tmp_path: Path, output_file: Path):
     lines = "/help\nMy cat is Winston\nWhat's my cat's name?\nGood one, Timmy!\n/quit\nnever read\n"
