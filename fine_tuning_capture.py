@@ -74,6 +74,7 @@ __all__ = [
     "training_records",
     "is_validation",
     "export_examples",
+    "kto_desirable_weight",
     "kto_weight_advice",
     "llamafactory_entry",
     "write_dataset_info",
@@ -1671,18 +1672,26 @@ class ExportReport:
     undesirable: int = 0
 
 
-def kto_weight_advice(desirable: int, undesirable: int) -> str:
-    """What to pass TRL's KTOConfig for this balance of labels.
+def kto_desirable_weight(desirable: int, undesirable: int) -> float | None:
+    """The desirable_weight for TRL's KTOConfig at this balance of labels; None if a label is missing.
 
     TRL wants desirable_weight * desirable / (undesirable_weight * undesirable)
     between 1 and 1.33 and warns otherwise; with undesirable_weight left at
-    1.0, a desirable_weight of about 1.15 * undesirable / desirable is inside.
+    1.0, about 1.15 * undesirable / desirable is inside that range.
     """
     if not desirable or not undesirable:
+        return None
+    return 1.0 if desirable == undesirable else round(1.15 * undesirable / desirable, 2)
+
+
+def kto_weight_advice(desirable: int, undesirable: int) -> str:
+    """What to pass TRL's KTOConfig for this balance of labels, in words."""
+    weight = kto_desirable_weight(desirable, undesirable)
+    if weight is None:
         return "KTO needs both labels: replies a /retry replaced are the undesirable ones"
     if desirable == undesirable:
         return "balanced: keep desirable_weight=1.0"
-    return f"use desirable_weight={round(1.15 * undesirable / desirable, 2)} (undesirable_weight=1.0)"
+    return f"use desirable_weight={weight} (undesirable_weight=1.0)"
 
 
 def _empty_texts(example: Example) -> list[str]:
