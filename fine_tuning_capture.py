@@ -1637,7 +1637,6 @@ def training_records(example: Example, export_format: str) -> list[dict[str, Any
     return _export_format(export_format).records(example)
 
 
-
 def is_validation(example: Example, fraction: float) -> bool:
     """Whether *example* belongs to the validation split: decided by a hash of its session.
 
@@ -1702,7 +1701,6 @@ def _usable_alternatives(example: Example) -> tuple[str, ...]:
     """The rejected replies worth learning from: not empty, and not the praised reply itself."""
     return tuple(text for text in example.rejected_responses
                  if text.strip() and text != example.assistant_response)
-
 
 
 class _AtomicOutput:
