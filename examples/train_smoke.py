@@ -98,7 +98,7 @@ def texts_of(value: object) -> list[str]:
 def build_tiny_model(files: list[Path], folder: Path) -> Path:
     """A byte-level BPE trained on the exports and a 2-layer Llama, saved together in *folder*."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast, set_seed
 
     texts = [text for path in files for line in path.read_text(encoding="utf-8").splitlines()
              for text in texts_of(json.loads(line))]
@@ -117,6 +117,7 @@ def build_tiny_model(files: list[Path], folder: Path) -> Path:
                          num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=2048,
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=False)
+    set_seed(0)  # the same starting weights on every run, so losses can be compared across upgrades
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     print(f"tiny model: {folder} ({len(tokenizer)} tokens, {len(texts)} texts round-trip exactly)")
