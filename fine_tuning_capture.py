@@ -64,13 +64,20 @@ __all__ = [
     "on_user_message",
     "praised_exchange",
     "read_examples",
+    "EXPORT_TABLE",
     "EXPORT_FORMATS",
+    "DATASET_INFO_FORMATS",
+    "ExportFormat",
     "ExportReport",
     "BackfillReport",
     "example_id",
-    "training_record",
+    "training_records",
     "is_validation",
     "export_examples",
+    "kto_desirable_weight",
+    "kto_weight_advice",
+    "llamafactory_entry",
+    "write_dataset_info",
     "remove_examples",
     "backfill",
     "main",
@@ -1488,9 +1495,14 @@ def _read_fenced(lines: _Lines) -> tuple[str, int]:
 # from one run to the next and survives reformatting-free edits elsewhere in
 # the file.  Two examples are duplicates when their system prompt, user
 # message and reply are the same: that is what a trainer would see twice.
+# Formats that write several lines per example (dpo, kto) drop a line that was
+# already written, which for the one-line formats is the same rule.
+#
+# Every export format is one entry of EXPORT_TABLE: how an example becomes
+# lines, and the LLaMA-Factory dataset_info.json entry that reads those lines
+# faithfully (None where LLaMA-Factory reads no such form).
 # ---------------------------------------------------------------------------
 
-EXPORT_FORMATS = ("openai", "sharegpt", "alpaca")
 ID_LENGTH = 10  # hex digits of an example's id: ample for thousands of examples
 
 
@@ -1517,21 +1529,112 @@ def _exchange_key(system_prompt: str, user_message: str, assistant_response: str
     return digest.digest()[:16]
 
 
-def training_record(example: Example, export_format: str) -> dict[str, Any]:
-    """One training record for *example*: the system prompt and user message in, the reply out.
+def _message(role: str, content: str) -> dict[str, str]:
+    return {"role": role, "content": content}
 
+
+def _prompt(example: Example) -> list[dict[str, str]]:
+    """The request exactly as the model saw it: the system prompt, then the user message."""
+    return [_message("system", example.system_prompt), _message("user", example.user_message)]
+
+
+def _openai_records(example: Example) -> list[dict[str, Any]]:
+    return [{"messages": [*_prompt(example), _message("assistant", example.assistant_response)]}]
+
+
+def _sharegpt_records(example: Example) -> list[dict[str, Any]]:
+    return [{"conversations": [{"from": "system", "value": example.system_prompt},
+                               {"from": "human", "value": example.user_message},
+                               {"from": "gpt", "value": example.assistant_response}]}]
+
+
+def _alpaca_records(example: Example) -> list[dict[str, Any]]:
+    return [{"instruction": example.user_message, "input": "", "output": example.assistant_response,
+             "system": example.system_prompt}]
+
+
+def _prompt_completion_records(example: Example) -> list[dict[str, Any]]:
+    # TRL's SFTTrainer puts the loss on the completion only, whatever the chat template.
+    return [{"prompt": _prompt(example), "completion": [_message("assistant", example.assistant_response)]}]
+
+
+def _dpo_records(example: Example) -> list[dict[str, Any]]:
+    # One pair per reply a retry replaced: the same request, the praised reply preferred.
+    return [{"prompt": _prompt(example), "chosen": [_message("assistant", example.assistant_response)],
+             "rejected": [_message("assistant", rejected)]} for rejected in example.rejected_responses]
+
+
+def _kto_records(example: Example) -> list[dict[str, Any]]:
+    replies = [(example.assistant_response, True)] + [(text, False) for text in example.rejected_responses]
+    return [{"prompt": _prompt(example), "completion": [_message("assistant", text)], "label": label}
+            for text, label in replies]
+
+
+# LLaMA-Factory reads the messages form faithfully only as `formatting: sharegpt`
+# with these tags: its `formatting: openai` appends "detailed thinking off" to
+# every system prompt (OpenAIDatasetConverter in its data/converter.py).
+_OPENAI_TAGS = {"role_tag": "role", "content_tag": "content", "user_tag": "user",
+                "assistant_tag": "assistant", "system_tag": "system"}
+_SHAREGPT_TAGS = {"role_tag": "from", "content_tag": "value", "user_tag": "human",
+                  "assistant_tag": "gpt", "system_tag": "system"}
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export format: how an example becomes JSON Lines records, and who reads them."""
+
+    records: Callable[[Example], list[dict[str, Any]]]  # the lines for one example, possibly none
+    shape: str  # one line, for --help
+    unit: str  # what one line is, for the export report
+    uses_alternatives: bool = False  # whether the replies a retry replaced become lines
+    llamafactory: dict[str, Any] | None = None  # dataset_info.json entry less file_name; None: not readable
+
+
+#: The export formats, in the order --help shows them.  Everything else iterates this table.
+EXPORT_TABLE: dict[str, ExportFormat] = {
+    "openai": ExportFormat(
+        _openai_records, '{"messages": [system, user, assistant]}', "examples",
+        llamafactory={"formatting": "sharegpt", "columns": {"messages": "messages"}, "tags": _OPENAI_TAGS}),
+    "sharegpt": ExportFormat(
+        _sharegpt_records, '{"conversations": [system, human, gpt]}', "examples",
+        llamafactory={"formatting": "sharegpt", "columns": {"messages": "conversations"}, "tags": _SHAREGPT_TAGS}),
+    "alpaca": ExportFormat(
+        _alpaca_records, '{"instruction", "input", "output", "system"}', "examples",
+        # Without the system column LLaMA-Factory drops the system prompt, silently.
+        llamafactory={"formatting": "alpaca", "columns": {"prompt": "instruction", "query": "input",
+                                                          "response": "output", "system": "system"}}),
+    "prompt-completion": ExportFormat(
+        _prompt_completion_records, '{"prompt": [system, user], "completion": [assistant]}', "examples"),
+    "dpo": ExportFormat(
+        _dpo_records, '{"prompt": [system, user], "chosen": [assistant], "rejected": [assistant]}', "pairs",
+        uses_alternatives=True),
+    "kto": ExportFormat(
+        _kto_records, '{"prompt": [system, user], "completion": [assistant], "label": true|false}', "examples",
+        uses_alternatives=True),
+}
+EXPORT_FORMATS = tuple(EXPORT_TABLE)
+DATASET_INFO_FORMATS = tuple(name for name, spec in EXPORT_TABLE.items() if spec.llamafactory is not None)
+
+# The texts a trainer learns from: none may be empty, or it learns to answer with nothing.
+_TRAINING_TEXTS = (("reply", "assistant_response"), ("user message", "user_message"),
+                   ("system prompt", "system_prompt"))
+
+
+def _export_format(name: str) -> ExportFormat:
+    try:
+        return EXPORT_TABLE[name]
+    except KeyError:
+        raise ValueError(f"unknown export format {name!r}; choose from {', '.join(EXPORT_FORMATS)}") from None
+
+
+def training_records(example: Example, export_format: str) -> list[dict[str, Any]]:
+    """The training records for *example* in *export_format*, one per JSON line.
+
+    One record in most formats; in ``dpo`` one per rejected alternative (none
+    without), in ``kto`` the praised reply and then each rejected alternative.
     The praise and the metadata never enter the training text.
     """
-    system, user, reply = example.system_prompt, example.user_message, example.assistant_response
-    if export_format == "openai":  # OpenAI chat fine-tuning; also TRL, Axolotl chat_template, LLaMA-Factory
-        return {"messages": [{"role": "system", "content": system}, {"role": "user", "content": user},
-                             {"role": "assistant", "content": reply}]}
-    if export_format == "sharegpt":  # LLaMA-Factory and Unsloth: a leading system turn, human, gpt
-        return {"conversations": [{"from": "system", "value": system}, {"from": "human", "value": user},
-                                  {"from": "gpt", "value": reply}]}
-    if export_format == "alpaca":  # LLaMA-Factory's alpaca columns
-        return {"instruction": user, "input": "", "output": reply, "system": system}
-    raise ValueError(f"unknown export format {export_format!r}; choose from {', '.join(EXPORT_FORMATS)}")
+    return _export_format(export_format).records(example)
 
 
 def is_validation(example: Example, fraction: float) -> bool:
@@ -1550,13 +1653,54 @@ def is_validation(example: Example, fraction: float) -> bool:
 
 @dataclass
 class ExportReport:
-    """What an export wrote and what it left out."""
+    """What an export wrote and what it left out.
+
+    ``train`` and ``validation`` count lines; ``desirable`` and
+    ``undesirable`` count the kto labels of the training lines.
+    """
 
     train: int = 0
     validation: int = 0
     duplicates: int = 0
     out_of_range: int = 0
     damaged: list[FormatError] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # "example <id> has an empty reply", one per skipped example
+    unusable_alternatives: int = 0  # dpo, kto: rejected replies left out, empty or the same as the praised one
+    without_alternatives: int = 0  # dpo: praised examples no retry replaced, so no pair
+    desirable: int = 0
+    undesirable: int = 0
+
+
+def kto_desirable_weight(desirable: int, undesirable: int) -> float | None:
+    """The desirable_weight for TRL's KTOConfig at this balance of labels; None if a label is missing.
+
+    TRL wants desirable_weight * desirable / (undesirable_weight * undesirable)
+    between 1 and 1.33 and warns otherwise; with undesirable_weight left at
+    1.0, about 1.15 * undesirable / desirable is inside that range.
+    """
+    if not desirable or not undesirable:
+        return None
+    return 1.0 if desirable == undesirable else round(1.15 * undesirable / desirable, 2)
+
+
+def kto_weight_advice(desirable: int, undesirable: int) -> str:
+    """What to pass TRL's KTOConfig for this balance of labels, in words."""
+    weight = kto_desirable_weight(desirable, undesirable)
+    if weight is None:
+        return "KTO needs both labels: replies a /retry replaced are the undesirable ones"
+    if desirable == undesirable:
+        return "balanced: keep desirable_weight=1.0"
+    return f"use desirable_weight={weight} (undesirable_weight=1.0)"
+
+
+def _empty_texts(example: Example) -> list[str]:
+    return [name for name, attribute in _TRAINING_TEXTS if not getattr(example, attribute).strip()]
+
+
+def _usable_alternatives(example: Example) -> tuple[str, ...]:
+    """The rejected replies worth learning from: not empty, and not the praised reply itself."""
+    return tuple(text for text in example.rejected_responses
+                 if text.strip() and text != example.assistant_response)
 
 
 class _AtomicOutput:
@@ -1633,32 +1777,89 @@ def export_examples(
 ) -> ExportReport:
     """Write the examples as JSON Lines training records to the text stream *out*.
 
-    Examples captured before *since* or at/after *until* are left out, and
-    so is every duplicate after the first.  With a *validation_fraction*, the
-    sessions the hash puts in the validation split go to *validation_out*.
-    Damaged blocks are skipped and listed in the report; the file is only read.
+    Examples captured before *since* or at/after *until* are left out, and so
+    is every line already written (a duplicate example, or a rejected reply
+    that came back twice).  An example with an empty reply, user message or
+    system prompt is left out and listed in the report, and so are rejected
+    replies that are empty or equal to the praised one.  With a
+    *validation_fraction*, the sessions the hash puts in the validation split
+    go to *validation_out*.  Damaged blocks are skipped and listed in the
+    report; the file is only read.
     """
-    if export_format not in EXPORT_FORMATS:
-        raise ValueError(f"unknown export format {export_format!r}; choose from {', '.join(EXPORT_FORMATS)}")
+    spec = _export_format(export_format)
     report = ExportReport()
     seen: set[bytes] = set()
     for example in read_examples(path, strict=False, on_error=report.damaged.append):
         if (since is not None and example.captured_at < since) or (until is not None and example.captured_at >= until):
             report.out_of_range += 1
             continue
-        key = _content_key(example)
-        if key in seen:
-            report.duplicates += 1
+        empty = _empty_texts(example)
+        if empty:
+            report.empty.append(f"example {example_id(example)} has an empty {' and '.join(empty)}")
             continue
-        seen.add(key)
-        line = json.dumps(training_record(example, export_format), ensure_ascii=False) + "\n"
-        if validation_out is not None and is_validation(example, validation_fraction):
-            validation_out.write(line)
-            report.validation += 1
-        else:
+        if spec.uses_alternatives:
+            usable = _usable_alternatives(example)
+            report.unusable_alternatives += len(example.rejected_responses) - len(usable)
+            example = dataclasses.replace(example, rejected_responses=usable)
+        records = training_records(example, export_format)
+        if not records:  # dpo: no retry replaced the praised reply, so there is no pair
+            report.without_alternatives += 1
+            continue
+        validation = validation_out is not None and is_validation(example, validation_fraction)
+        for record in records:
+            line = json.dumps(record, ensure_ascii=False) + "\n"
+            key = hashlib.sha256(line.encode("utf-8")).digest()[:16]
+            if key in seen:
+                report.duplicates += 1
+                continue
+            seen.add(key)
+            if validation:
+                validation_out.write(line)
+                report.validation += 1
+                continue
             out.write(line)
             report.train += 1
+            if "label" in record:  # kto
+                report.desirable += record["label"]
+                report.undesirable += not record["label"]
     return report
+
+
+def llamafactory_entry(export_format: str, file_name: str) -> dict[str, Any]:
+    """The LLaMA-Factory dataset_info.json entry that reads an export of *export_format* faithfully.
+
+    ValueError for a format LLaMA-Factory has no reader for (see EXPORT_TABLE).
+    """
+    entry = _export_format(export_format).llamafactory
+    if entry is None:
+        raise ValueError(f"LLaMA-Factory reads no {export_format} export (train it with TRL: docs/training.md);"
+                         f" dataset_info.json takes {', '.join(DATASET_INFO_FORMATS)}")
+    return {"file_name": file_name, **json.loads(json.dumps(entry))}  # a deep copy: the table stays as it is
+
+
+def _read_dataset_info(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The entries of a dataset_info.json file, or none if there is no file yet."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            data = json.load(stream)
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a JSON object of dataset entries")
+    return data
+
+
+def write_dataset_info(path: str | os.PathLike[str], entries: Mapping[str, Any]) -> None:
+    """Add *entries* to the dataset_info.json at *path*, replacing those of the same name only.
+
+    Every other entry is kept as it was; the file is replaced atomically.
+    """
+    merged = _read_dataset_info(path)
+    merged.update(entries)
+    with _AtomicOutput(path) as stream:
+        stream.write(json.dumps(merged, indent=2, ensure_ascii=False) + "\n")
 
 
 def remove_examples(ids: Iterable[str], *, path: str | os.PathLike[str] | None = None) -> list[str]:
@@ -1932,7 +2133,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export training data as JSON Lines: openai, sharegpt or alpaca; duplicates once."""
+    """Export training data as JSON Lines in one --format; duplicates once, empty texts refused."""
     if not 0 <= args.val_fraction < 1:
         raise CommandError("--val-fraction must be at least 0 and below 1")
     if args.val_fraction and not args.val_out:
@@ -1943,6 +2144,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not target.exists():
         raise CommandError(f"no examples file at {target}")
     since, until = _parse_bound(args.since, "--since"), _parse_bound(args.until, "--until", end_of_day=True)
+    entries = _dataset_info_entries(args) if args.dataset_info else {}
     with contextlib.ExitStack() as stack:
         out = sys.stdout if args.output == "-" else stack.enter_context(_AtomicOutput(args.output))
         validation = None
@@ -1950,11 +2152,54 @@ def cmd_export(args: argparse.Namespace) -> int:
             validation = sys.stdout if args.val_out == "-" else stack.enter_context(_AtomicOutput(args.val_out))
         report = export_examples(args.format, out, path=target, validation_out=validation,
                                  validation_fraction=args.val_fraction, since=since, until=until)
+    if entries:
+        write_dataset_info(args.dataset_info, entries)
+    _report_export(report, args.format, target)
+    if entries:
+        print(f"LLaMA-Factory: dataset {', '.join(entries)} in {os.path.abspath(args.dataset_info)}",
+              file=sys.stderr)
+    return 1 if report.damaged or report.empty or report.unusable_alternatives else 0
+
+
+def _report_export(report: ExportReport, export_format: str, target: Path) -> None:
     _report_damaged(report.damaged, target)
-    print(f"exported {report.train} training and {report.validation} validation examples as {args.format}"
+    for problem in report.empty:
+        print(f"{target}: {problem}: skipped, a trainer would learn to answer with nothing", file=sys.stderr)
+    spec = EXPORT_TABLE[export_format]
+    print(f"exported {report.train} training and {report.validation} validation {spec.unit} as {export_format}"
           f" ({report.duplicates} duplicates and {report.out_of_range} outside the dates left out,"
-          f" {len(report.damaged)} damaged blocks skipped)", file=sys.stderr)
-    return 1 if report.damaged else 0
+          f" {len(report.damaged)} damaged blocks skipped, {len(report.empty)} with empty text skipped)",
+          file=sys.stderr)
+    if spec.uses_alternatives and report.unusable_alternatives:
+        print(f"{report.unusable_alternatives} rejected replies left out: empty, or the same as the praised"
+              " reply (see `check`)", file=sys.stderr)
+    if report.without_alternatives:
+        print(f"{report.without_alternatives} praised examples without a reply a /retry replaced give no pair",
+              file=sys.stderr)
+    if report.desirable or report.undesirable:
+        print(f"kto labels in the training file: {report.desirable} desirable, {report.undesirable} undesirable:"
+              f" {kto_weight_advice(report.desirable, report.undesirable)}", file=sys.stderr)
+
+
+def _dataset_info_entries(args: argparse.Namespace) -> dict[str, Any]:
+    """The dataset_info.json entries for this export, named by file stem; checked before anything is written."""
+    info = Path(os.path.abspath(args.dataset_info))
+    outputs = [args.output] + ([args.val_out] if args.val_out else [])
+    if "-" in outputs:
+        raise CommandError("--dataset-info needs the export in files, not on stdout")
+    try:
+        _read_dataset_info(info)  # an unreadable file stops the export before it starts
+        entries = {}
+        for output in map(Path, map(os.path.abspath, outputs)):
+            relative = os.path.relpath(output, info.parent)
+            file_name = str(output) if relative.startswith(os.pardir) else relative
+            entries[output.stem] = llamafactory_entry(args.format, file_name)
+    except ValueError as error:  # also a JSONDecodeError
+        raise CommandError(str(error)) from None
+    if len(entries) < len(outputs):
+        raise CommandError("--dataset-info names each dataset by its file name: give -o and --val-out different"
+                           " names")
+    return entries
 
 
 def _parse_bound(value: str | None, option: str, *, end_of_day: bool = False) -> _dt.datetime | None:
@@ -1995,13 +2240,17 @@ def _build_parser() -> argparse.ArgumentParser:
         if name == "remove":
             command.add_argument("ids", nargs="+", metavar="ID", help="ids shown by `list`")
         elif name == "export":
-            command.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+            command.add_argument("--format", required=True, choices=EXPORT_FORMATS, metavar="FORMAT",
+                                 help="; ".join(f"{name}: {spec.shape}" for name, spec in EXPORT_TABLE.items()))
             command.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
             command.add_argument("--val-fraction", type=float, default=0.0, metavar="F",
                                  help="share of sessions for validation, 0 to below 1 (default 0)")
             command.add_argument("--val-out", metavar="FILE", help="where the validation split goes")
             command.add_argument("--since", metavar="DATE", help="only examples captured on or after DATE")
             command.add_argument("--until", metavar="DATE", help="only examples captured up to DATE, inclusive")
+            command.add_argument("--dataset-info", metavar="FILE",
+                                 help="also add the LLaMA-Factory entries for the output files to this"
+                                      f" dataset_info.json ({', '.join(DATASET_INFO_FORMATS)})")
         elif name == "backfill":
             command.add_argument("logs", nargs="+", metavar="LOG", help="JSON Lines chat logs")
     return parser

@@ -273,7 +273,7 @@ def test_export_leaves_no_partial_output_when_it_fails(output_file: Path, tmp_pa
     def broken(example, fmt):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ftc, "training_record", broken)
+    monkeypatch.setattr(ftc, "training_records", broken)
     status, _, err = run("export", "--format", "openai", "-o", str(out), capsys=capsys)
     assert status == 2 and "No space left on device" in err
     assert out.read_text() == "old contents\n"
