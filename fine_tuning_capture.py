@@ -17,6 +17,7 @@ command line (``python -m fine_tuning_capture --help``).
 from __future__ import annotations
 
 import argparse
+import ast
 import bisect
 import contextlib
 import dataclasses
@@ -55,6 +56,11 @@ __all__ = [
     "PraiseMatch",
     "detect_praise",
     "is_praise",
+    "explain_praise",
+    "VETO_NAMES",
+    "SARCASM_VETO",
+    "SCORER_VETO",
+    "SCORER_FORMAT",
     "Example",
     "Exchange",
     "FormatError",
@@ -381,6 +387,32 @@ _APOSTROPHES = {
     "you're i'm i've i'd you've they're won't aren't weren't haven't hasn't ain't let's chef's".split()
 }
 
+# Negators as the scorer reads them (apostrophes dropped): "dont", "wasnt".
+_SCORER_NEGATORS = frozenset(word.replace("'", "") for word in _NEGATORS)
+# The assistant addressed: a message to "you" or "Timmy" is more likely about the reply.
+_SECOND_PERSON = frozenset("you u ya youre ur your yours yourself timmy".split())
+# Laughter, typed or as emoji: "haha good one".
+_LAUGHTER = frozenset(
+    "ha haha hahaha hahahaha hahahahaha ahaha ahahah ahahaha hah heh hehe hehehe lol lool lolol lmao lmaoo lmaooo "
+    "lmaoooo lmfao rofl kek 😂 🤣 😆 😹 💀".split())
+# Sarcasm cues as the scorer reads them: "oh great, another wrong answer".
+_SCORER_SARCASM_CUES = frozenset("another again usual sure 🙄 😒 😑".split())
+# Words of approval in many voices (one feature for all, so a rare one borrows from the common ones).
+_APPROVAL_WORDS = frozenset(
+    "good great nice perfect perfectly excellent amazing awesome brilliant fantastic superb wonderful outstanding "
+    "lovely beautiful incredible terrific stellar exactly bravo hilarious clever witty genius helpful legendary legend "
+    "kudos funny best top gold perfection delightful marvellous marvelous fabulous phenomenal flawless smart useful "
+    "solid neat clean class classy ace brill cracking cracker grand lush mint sick fire lit dope goated elite banger "
+    "bussin valid clutch slay iconic unreal insane wicked sweet rad cool epic savage deadly sound tops champion champ "
+    "star hero lifesaver gem treasure boss beast correct accurate spot bang nailed nail crushed killed smashed winner "
+    "bingo bullseye helped helps worked works sorted handy thoughtful impressive impressed respect props love loved "
+    "adore blessing bless proud".split())
+# Words of things going wrong or of annoyance, as the scorer reads them.
+_COMPLAINT_WORDS = frozenset(word.replace("'", "") for word in _NEGATIVES) | frozenset(
+    "idiot dumb bad hate trash nonsense pointless ugh mistake pathetic ridiculous".split())
+
+# The assistant's name as the rules read it before the configuration is compiled (see _Rules.names).
+_ASSISTANT_WORDS = frozenset((ASSISTANT_NAME.lower(), *(prefix.lower() for prefix in ASSISTANT_NAME_PREFIXES)))
 # Marks kept as tokens of their own.
 _SENTENCE_END = "."
 _QUESTION_END = "?"
@@ -974,41 +1006,328 @@ def _word_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[
     return first, re.compile(r"[\W_]*".join(patterns), re.IGNORECASE)
 
 
+# --- The learned scorer ----------------------------------------------------------------------------------
+#
+# Logistic regression over a message's features: its words and word pairs
+# (lower case, no apostrophes, each emoji a word) and the rule signals below.
+# The weights live in fine_tuning_capture_weights.py beside this module,
+# written by tools/train_praise_scorer.py; without a usable weights file the
+# rules decide alone and a warning is logged once.
+
+#: The feature scheme the weights file must have been trained for; bump it when _scorer_features changes.
+SCORER_FORMAT = 1
+_WEIGHTS_FILE = Path(__file__).resolve().with_name("fine_tuning_capture_weights.py")
+# Prefix of the rule-signal features; no word can start with it.
+_SIGNAL = "#"
+# Message lengths, in words, that get a feature of their own: a one-word message differs from a transcript.
+_LENGTH_BUCKETS = ((1, "#len:1"), (3, "#len:2-3"), (8, "#len:4-8"), (20, "#len:9-20"))
+_LENGTH_LONG = "#len:21+"
+
+
+def _scorer_table() -> dict[int, str | None]:
+    """str.translate table for the scorer: apostrophes dropped, emoji and symbols kept as words, the rest spaces."""
+    table: dict[int, str | None] = {code: " " for code in range(128) if not chr(code).isalnum()}
+    for char in "'\u2018\u2019\u02bc`\u00b4":
+        table[ord(char)] = None
+    for char in "\u00a0\u2010\u2013\u2014\u201c\u201d\u201e\u00ab\u00bb\u2026\u200b\u200d\ufe0f\u2028\u2029\x85":
+        table[ord(char)] = " "
+    for low, high in ((0x2190, 0x2BFF), (0x1F000, 0x1FAFF)):  # arrows, symbols, emoji: a word each
+        for code in range(low, high + 1):
+            table[code] = f" {chr(code)} "
+    for code in range(0x1F3FB, 0x1F400):  # skin tones belong to the emoji before them
+        table[code] = None
+    return table
+
+
+_SCORER_TABLE = _scorer_table()
+# The same for an ASCII message, as a bytes table (many times faster): punctuation to spaces, apostrophes kept
+# (the rules' first look needs them; they are deleted after).
+_SCORER_ASCII_TABLE = _ASCII_WORDS_TABLE
+
+
+def _both_forms(vocabulary: frozenset[str]) -> frozenset[Any]:
+    """*vocabulary* as str and as bytes, so one set test serves the ASCII fast path (bytes words) and the rest."""
+    return vocabulary | frozenset(word.encode() for word in vocabulary if word.isascii())
+
+
+# Word classes the scorer sees as one feature each: the message holds a word of the class.
+_WORD_CLASSES: tuple[tuple[str, frozenset[Any]], ...] = tuple((name, _both_forms(vocabulary)) for name, vocabulary in (
+    ("#negation", _SCORER_NEGATORS),
+    ("#you", _SECOND_PERSON),
+    ("#laughter", _LAUGHTER),
+    ("#sarcasm_cue", _SCORER_SARCASM_CUES),
+    ("#praise_emoji", frozenset(PRAISE_EMOJI)),
+    ("#approval", _APPROVAL_WORDS),
+    ("#complaint", _COMPLAINT_WORDS),
+))
+# Classes that mean more together: "you're useless" is not "you're a genius"; "not helpful" is not "helpful".
+_CLASS_PAIRS = (("#approval", "#you"), ("#complaint", "#you"), ("#approval", "#negation"), ("#approval", "#question"))
+
+
+def _signals(words: list[Any], question: bool, rules_result: _RuleResult | None) -> list[str]:
+    """The rule signals of a message as features, given its scorer words (all str, or all bytes)."""
+    present = set(words)
+    count = len(words)
+    signals = [next((name for limit, name in _LENGTH_BUCKETS if count <= limit), _LENGTH_LONG)]
+    if words:
+        first, last = (words[0], words[-1]) if isinstance(words[0], str) else (words[0].decode(), words[-1].decode())
+        signals += [f"#first:{first}", f"#last:{last}"]
+        if count > 1:
+            second = words[1] if isinstance(words[1], str) else words[1].decode()
+            signals.append(f"#first2:{first} {second}")
+    if question:
+        signals.append("#question")
+    signals += [name for name, vocabulary in _WORD_CLASSES if not vocabulary.isdisjoint(present)]
+    signals += [f"{one}+{other[1:]}" for one, other in _CLASS_PAIRS if one in signals and other in signals]
+    if rules_result is not None:
+        if rules_result.match is not None:
+            # The rule with each class beside it: "Great, it crashed" is not "Great, you remembered".
+            rule = f"#rule:{rules_result.match.rule}"
+            signals += [rule, *(f"{rule}+{name[1:]}" for name, _ in _WORD_CLASSES if name in signals)]
+            if question:
+                signals.append(f"{rule}+question")
+        signals += [f"#veto:{name}" for name in sorted(rules_result.vetoes)]
+    return signals
+
+
+def _read(text: str) -> tuple[str, list[Any], _RuleResult | None]:
+    """Normalise *text* and read it once for both the rules and the scorer.
+
+    Returns the NFKC-normalised text, the scorer's words (bytes for an ASCII
+    message, the fast path; else str) and the rules' findings (None when the
+    message holds no trigger word, so the rules did not run).
+    """
+    rules = _rules if _rules.is_current() else _current_rules()
+    if text.isascii():
+        lower = text.lower()
+        # bytes.translate is a plain table lookup, many times faster than str.translate.
+        looked = lower.encode("ascii").translate(_ASCII_WORDS_TABLE)
+        holds_trigger = not rules.ascii_triggers.isdisjoint(looked.split())
+        words: list[Any] = looked.replace(b"'", b"").split()
+    else:
+        text = unicodedata.normalize("NFKC", text)
+        lower = text.lower()
+        holds_trigger = True  # the token test below is the first look
+        words = lower.translate(_SCORER_TABLE).split()
+    result = None
+    if holds_trigger:
+        tokens = lower.translate(_TABLE).split()
+        if not rules.triggers.isdisjoint(tokens):
+            result = _apply_rules(text, tokens, rules)
+    return text, words, result
+
+
+def _scorer_features(text: str) -> list[str]:
+    """Every feature of *text* the scorer weighs, sorted: words, word pairs and rule signals.
+
+    The trainer and explain_praise use this; _decide weighs the same features
+    without building this list.
+    """
+    if not text or not isinstance(text, str):
+        return []
+    text, words, result = _read(text)
+    words = [word.decode() if isinstance(word, bytes) else word for word in words]
+    features = set(words)
+    features.update(map(" ".join, zip(words, words[1:], strict=False)))
+    features.update(_signals(words, "?" in text, result))
+    return sorted(features)
+
+
+class _Scorer:
+    """Loaded weights: a score is the bias plus the weights of the features present, as a probability."""
+
+    def __init__(self, weights: dict[str, float], bias: float, threshold: float, rule_threshold: float) -> None:
+        self.weights = weights
+        self.bias, self.threshold, self.rule_threshold = bias, threshold, rule_threshold
+        # The ASCII fast path reads words as bytes: the same weights, keyed by bytes.
+        self.ascii_weights = {key.encode(): value for key, value in weights.items()
+                              if key.isascii() and not key.startswith(_SIGNAL)}
+
+    @staticmethod
+    def probability(total: float) -> float:
+        """The logistic function, safe for any total."""
+        return 1.0 / (1.0 + math.exp(-total)) if total > -700 else 0.0
+
+    def contributions(self, features: Iterable[str]) -> dict[str, float]:
+        """The weight of each feature present that the scorer knows."""
+        weights = self.weights
+        return {feature: weights[feature] for feature in features if feature in weights}
+
+
+def _load_scorer(path: Path = _WEIGHTS_FILE) -> _Scorer | None:
+    """Read the weights file; on any problem log a warning and return None (the rules then decide alone)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+        data = ast.literal_eval(source.split("WEIGHTS = ", 1)[1])
+        if data.get("format") != SCORER_FORMAT:
+            raise ValueError(f"format {data.get('format')!r}, expected {SCORER_FORMAT}")
+        weights = data["weights"]
+        if not isinstance(weights, dict) or not all(
+                isinstance(key, str) and isinstance(value, float) and math.isfinite(value)
+                for key, value in weights.items()):
+            raise ValueError("weights must map feature names to finite floats")
+        numbers = [float(data[key]) for key in ("bias", "threshold", "rule_threshold")]
+        if not all(math.isfinite(number) for number in numbers):
+            raise ValueError("bias and thresholds must be finite")
+        return _Scorer(weights, *numbers)
+    except Exception as error:  # noqa: BLE001 - a bad weights file must never stop the chat
+        logger.warning("praise scorer disabled, the rules decide alone: %s: %s: %s",
+                       path.name, type(error).__name__, error)
+        return None
+
+
+_scorer_state: list[_Scorer | None] = []  # empty until first use; then [the scorer or None]
+
+
+def _current_scorer() -> _Scorer | None:
+    """The scorer, loaded on first use."""
+    if not _scorer_state:
+        _scorer_state.append(_load_scorer())
+    return _scorer_state[0]
+
+
+# --- Deciding ------------------------------------------------------------------------------------------
+
+@dataclass
+class _Decision:
+    """Everything one decision found: the match if praise, else the veto that rejected it; the score."""
+
+    match: PraiseMatch | None
+    veto: str | None = None
+    vetoed: str | None = None  # what the veto rejected: a phrase, word or emoji
+    score: float | None = None  # the scorer's probability, if it was asked
+    features: list[str] = field(default_factory=list)  # filled only when explaining
+
+
+def _decide(text: str, explain: bool = False) -> _Decision:
+    """Rules first, then the scorer: see the section comment and detect_praise."""
+    if not text or not isinstance(text, str):
+        return _Decision(None)
+    scorer = _scorer_state[0] if _scorer_state else _current_scorer()
+    text, words, result = _read(text)
+    match, veto, vetoed = (result.match, result.veto, result.vetoed) if result else (None, None, None)
+    if scorer is None or (match is not None and match.rule == "phrase" and not explain):
+        return _Decision(match, None if match else veto, None if match else vetoed)
+    # The weights of the words and pairs present, then of the signals.
+    ascii_words = bool(words) and isinstance(words[0], bytes)
+    weights = scorer.ascii_weights if ascii_words else scorer.weights
+    present = set(words)
+    present.update(map(b" ".join if ascii_words else " ".join, zip(words, words[1:], strict=False)))
+    known = weights.keys() & present
+    signals = _signals(words, "?" in text, result)
+    total = math.fsum([scorer.bias, *map(weights.__getitem__, known), *(scorer.weights.get(s, 0.0) for s in signals)])
+    score = scorer.probability(total)
+    features = _scorer_features(text) if explain else []
+    if match is not None and match.rule == "phrase":
+        return _Decision(match, score=score, features=features)
+    if match is not None:  # an affirmative or emoji the rules accepted: maybe sarcasm ("Oh great. Now it's gone.")
+        if _rule_stands(text, match, len(words)) or score >= scorer.rule_threshold:
+            return _Decision(match, score=score, features=features)
+        return _Decision(None, SCORER_VETO, match.matched, score, features)
+    if score >= scorer.threshold:
+        return _Decision(_scorer_match(text, known, weights), score=score, features=features)
+    return _Decision(None, veto, vetoed, score, features)
+
+
+def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
+    """Whether an affirmative or emoji the rules accepted stands whatever the scorer says.
+
+    It stands in a short message ("Great, thanks!"), at the end of the message
+    ("Wow. Amazing."), and when what follows it names the reply, thanks, asks
+    or requests ("Perfect answer", "Perfect! Now tell me the time").  Otherwise
+    -- "Oh perfect. Now the whole thing's locked up" -- the scorer may call it
+    sarcasm.
+    """
+    if word_count <= SHORT_AFFIRMATIVE_MAX_WORDS:
+        return True
+    following = text[match.end:match.end + _LOOK_AHEAD].lower().translate(_TABLE).split()
+    following = [token for token in following if _is_word(token) and token not in _STANDS_SKIPPED][:1]
+    return not following or following[0] in _STANDS_AFTER
+
+
+# Characters after a match read for the words that follow it.
+_LOOK_AHEAD = 60
+# Words after an accepted affirmative that are passed over when deciding whether it stands: "Perfect, so now ...".
+_STANDS_SKIPPED = _REQUEST_LEAD | _FILLERS | _ASSISTANT_WORDS
+# Words after an accepted affirmative that make it stand: the reply named, thanks, a question or a request.
+_STANDS_AFTER = _REPLY_NOUNS | _THANKS | _QUESTION_WORDS | _IMPERATIVES | frozenset(("thx", "ta"))
+
+#: The veto name when the scorer overrules a leading affirmative or emoji the rules accepted ("Oh great.").
+SCORER_VETO = "scorer"
+
+
+def _scorer_match(text: str, known: set[Any], weights: dict[Any, float]) -> PraiseMatch:
+    """A scorer decision as a match: its strongest word or pair, located in the text (else the whole text)."""
+    positive = [key for key in known if weights[key] > 0]
+    if not positive:
+        return PraiseMatch("scorer", "", 0, len(text))
+    best = max(positive, key=lambda key: (weights[key], key))
+    words = (best.decode() if isinstance(best, bytes) else best).split()
+    first, whole = _word_patterns(tuple(words))
+    found = first.search(text)
+    if found is None:
+        return PraiseMatch("scorer", " ".join(words), 0, len(text))
+    rest = whole.match(text, found.start())
+    return PraiseMatch("scorer", " ".join(words), found.start(), rest.end() if rest else found.end())
+
+
 # --- The public functions ------------------------------------------------------------------------------
 
 def detect_praise(text: str) -> PraiseMatch | None:
     """Return why *text* praises the previous reply, or None if it does not.
 
-    Praise is a phrase from PRAISE_PHRASES, a word from SHORT_AFFIRMATIVES
-    leading a short message or sentence ("Perfect! Now tell me..."), or a
-    praise emoji.  It does not count when negated ("not good"), asked or
-    requested ("was that a good one?", "give me a good one"), conditional
-    ("that would be perfect if..."), an idiom or about a thing ("good
-    morning", "nice weather"), aimed at someone else ("good job, Sarah") or
-    said by the user of themselves ("I nailed it!"), talked about ("when I say
-    good one Timmy..."), or sarcastic ("great, now it's broken").  Case, Unicode forms, curly or missing apostrophes,
-    repeated punctuation and emoji are normalised first.
+    The rules come first.  Praise is a phrase from PRAISE_PHRASES, a word from
+    SHORT_AFFIRMATIVES leading a short message or sentence ("Perfect! Now tell
+    me..."), or a praise emoji, unless a named veto (_VETOES) rejects it: negated
+    ("not good"), asked or requested ("was that a good one?", "give me a good
+    one"), conditional ("that would be perfect if..."), about a thing ("nice
+    weather"), aimed at someone else ("good job, Sarah") or said by the user of
+    themselves ("I nailed it!"), talked about ("when I say good one Timmy..."),
+    or sarcastic ("great, now it's broken").  A phrase the rules accept is
+    praise.  Otherwise the learned scorer weighs the whole message, with what
+    the rules found as some of its features: it may find praise no list holds
+    (rule "scorer"), and may overrule a lone affirmative or emoji ("Oh great.").
+    Case, Unicode forms, curly or missing apostrophes, repeated punctuation and
+    emoji are normalised first.  explain_praise says why, feature by feature.
     """
-    if not text or not isinstance(text, str):
-        return None
-    rules = _rules if _rules.is_current() else _current_rules()
-    if text.isascii():
-        lower = text.lower()
-        # bytes.translate is a plain table lookup, many times faster than str.translate.
-        if rules.ascii_triggers.isdisjoint(lower.encode("ascii").translate(_ASCII_WORDS_TABLE).split()):
-            return None
-    else:
-        text = unicodedata.normalize("NFKC", text)
-        lower = text.lower()
-    tokens = lower.translate(_TABLE).split()
-    if rules.triggers.isdisjoint(tokens):
-        return None
-    return _apply_rules(text, tokens, rules).match
+    return _decide(text).match
 
 
 def is_praise(text: str) -> bool:
     """Return True if *text* praises the previous reply (see detect_praise)."""
-    return detect_praise(text) is not None
+    return _decide(text).match is not None
+
+
+def explain_praise(text: str) -> dict[str, Any]:
+    """Why *text* is or is not praise, as a dict.
+
+    Keys: ``praise`` (bool); ``rule`` ("phrase", "affirmative", "emoji" or
+    "scorer") and ``matched`` (the phrase, word, emoji or strongest scorer
+    words) when it is praise; ``veto`` (the name of the rule that rejected
+    it: one of VETO_NAMES, or "scorer") and ``vetoed`` (what it rejected)
+    when praise words were rejected; ``score`` (the scorer's probability, or
+    None without a scorer); ``threshold``; and ``features``: the features that
+    moved the score most, strongest first, as [feature, weight] pairs.
+    """
+    decision = _decide(text, explain=True)
+    match = decision.match
+    scorer = _current_scorer()
+    contributions = scorer.contributions(decision.features) if scorer else {}
+    moved = sorted(contributions.items(), key=lambda item: (-abs(item[1]), item[0]))[:EXPLAIN_TOP_FEATURES]
+    return {
+        "praise": match is not None,
+        "rule": match.rule if match else None,
+        "matched": match.matched if match else None,
+        "veto": decision.veto,
+        "vetoed": decision.vetoed,
+        "score": None if decision.score is None else round(decision.score, 4),
+        "threshold": scorer.threshold if scorer else None,
+        "features": [[name, weight] for name, weight in moved],
+    }
+
+
+#: How many of the features that moved the score most explain_praise lists.
+EXPLAIN_TOP_FEATURES = 8
 
 
 # ---------------------------------------------------------------------------

@@ -89,7 +89,13 @@ def test_non_text_is_not_praise():
 
 # --- the knobs ---------------------------------------------------------------------------------
 
-def test_a_phrase_added_to_the_list_works(monkeypatch):
+@pytest.fixture
+def rules_only(monkeypatch):
+    """The rules alone, as with no weights file: what the lists decide, without the scorer."""
+    monkeypatch.setattr(ftc, "_scorer_state", [None])
+
+
+def test_a_phrase_added_to_the_list_works(monkeypatch, rules_only):
     assert not ftc.is_praise("Timmy, you are a treasure")
     monkeypatch.setattr(ftc, "PRAISE_PHRASES", [*ftc.PRAISE_PHRASES, "you are a treasure"])
     match = ftc.detect_praise("Timmy, you are a treasure")
@@ -117,7 +123,7 @@ def test_a_phrase_added_in_the_source_works(tmp_path: Path):
     assert not ftc.is_praise("Honestly, what a legend")
 
 
-def test_removing_a_phrase_stops_it(monkeypatch):
+def test_removing_a_phrase_stops_it(monkeypatch, rules_only):
     monkeypatch.setattr(ftc, "PRAISE_PHRASES", [p for p in ftc.PRAISE_PHRASES if p != "spot on"])
     assert not ftc.is_praise("spot on")
 
