@@ -1064,21 +1064,29 @@ _WORD_CLASSES: tuple[tuple[str, frozenset[Any]], ...] = tuple((name, _both_forms
 _CLASS_PAIRS = (("#approval", "#you"), ("#complaint", "#you"), ("#approval", "#negation"), ("#approval", "#question"))
 
 
-def _signals(words: list[Any], question: bool, rules_result: _RuleResult | None) -> list[str]:
-    """The rule signals of a message as features, given its scorer words (all str, or all bytes)."""
-    present = set(words)
+def _position_signals(words: list[str]) -> list[str]:
+    """The message's length bucket, first word, last word and first two words, as features."""
     count = len(words)
-    signals = [next((name for limit, name in _LENGTH_BUCKETS if count <= limit), _LENGTH_LONG)]
-    if words:
-        first, last = (words[0], words[-1]) if isinstance(words[0], str) else (words[0].decode(), words[-1].decode())
-        signals += [f"#first:{first}", f"#last:{last}"]
+    signals = [_length_signal(count)]
+    if count:
+        signals += [f"#first:{words[0]}", f"#last:{words[-1]}"]
         if count > 1:
-            second = words[1] if isinstance(words[1], str) else words[1].decode()
-            signals.append(f"#first2:{first} {second}")
+            signals.append(f"#first2:{words[0]} {words[1]}")
+    return signals
+
+
+def _length_signal(count: int) -> str:
+    """The length-bucket feature of a message of *count* words."""
+    return next((name for limit, name in _LENGTH_BUCKETS if count <= limit), _LENGTH_LONG)
+
+
+def _class_signals(present: set[Any], question: bool, rules_result: _RuleResult | None) -> list[str]:
+    """The word classes present, the pairs of them, the question mark and what the rules found, as features."""
+    signals = [name for name, vocabulary in _WORD_CLASSES if not vocabulary.isdisjoint(present)]
     if question:
         signals.append("#question")
-    signals += [name for name, vocabulary in _WORD_CLASSES if not vocabulary.isdisjoint(present)]
-    signals += [f"{one}+{other[1:]}" for one, other in _CLASS_PAIRS if one in signals and other in signals]
+    if len(signals) > 1:
+        signals += [f"{one}+{other[1:]}" for one, other in _CLASS_PAIRS if one in signals and other in signals]
     if rules_result is not None:
         if rules_result.match is not None:
             # The rule with each class beside it: "Great, it crashed" is not "Great, you remembered".
@@ -1129,7 +1137,8 @@ def _scorer_features(text: str) -> list[str]:
     words = [word.decode() if isinstance(word, bytes) else word for word in words]
     features = set(words)
     features.update(map(" ".join, zip(words, words[1:], strict=False)))
-    features.update(_signals(words, "?" in text, result))
+    features.update(_position_signals(words))
+    features.update(_class_signals(set(words), "?" in text, result))
     return sorted(features)
 
 
@@ -1139,9 +1148,13 @@ class _Scorer:
     def __init__(self, weights: dict[str, float], bias: float, threshold: float, rule_threshold: float) -> None:
         self.weights = weights
         self.bias, self.threshold, self.rule_threshold = bias, threshold, rule_threshold
-        # The ASCII fast path reads words as bytes: the same weights, keyed by bytes.
-        self.ascii_weights = {key.encode(): value for key, value in weights.items()
-                              if key.isascii() and not key.startswith(_SIGNAL)}
+        # The fast path looks every word, pair and position feature up in one table, keyed without building
+        # names: a word as itself, a pair as a tuple, "#first:w" as (_FIRST, w) and so on; each ASCII key
+        # twice, as str and as bytes (the ASCII path reads bytes).
+        self.fast: dict[Any, float] = {}
+        for key, value in weights.items():
+            for form in _fast_keys(key):
+                self.fast[form] = value
 
     @staticmethod
     def probability(total: float) -> float:
@@ -1152,6 +1165,31 @@ class _Scorer:
         """The weight of each feature present that the scorer knows."""
         weights = self.weights
         return {feature: weights[feature] for feature in features if feature in weights}
+
+
+# Tags of the position features in _Scorer.fast (small ints: no word is one).
+_FIRST, _LAST, _LENGTH = 0, 1, 2
+
+
+def _fast_keys(feature: str) -> list[Any]:
+    """The keys of *feature* in _Scorer.fast (none for the signals _class_signals names at run time)."""
+    if feature.startswith(_SIGNAL):
+        kind, _, rest = feature.partition(":")
+        if kind == "#first":
+            keys = [(_FIRST, rest)]
+        elif kind == "#last":
+            keys = [(_LAST, rest)]
+        elif kind == "#first2":
+            keys = [(_FIRST, *rest.split(" "))]
+        else:
+            return [(_LENGTH, count) for count in range(_LENGTH_BUCKETS[-1][0] + 2)
+                    if _length_signal(count) == feature]
+    else:
+        keys = [tuple(feature.split(" ")) if " " in feature else feature]
+    if feature.isascii():
+        keys += [tuple(part.encode() if isinstance(part, str) else part for part in key) if isinstance(key, tuple)
+                 else key.encode() for key in keys]
+    return keys
 
 
 def _load_scorer(path: Path = _WEIGHTS_FILE) -> _Scorer | None:
@@ -1188,7 +1226,7 @@ def _current_scorer() -> _Scorer | None:
 
 # --- Deciding ------------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class _Decision:
     """Everything one decision found: the match if praise, else the veto that rejected it; the score."""
 
@@ -1196,6 +1234,7 @@ class _Decision:
     veto: str | None = None
     vetoed: str | None = None  # what the veto rejected: a phrase, word or emoji
     score: float | None = None  # the scorer's probability, if it was asked
+    threshold: float | None = None  # the threshold the score was held against
     features: list[str] = field(default_factory=list)  # filled only when explaining
 
 
@@ -1206,27 +1245,37 @@ def _decide(text: str, explain: bool = False) -> _Decision:
     scorer = _scorer_state[0] if _scorer_state else _current_scorer()
     text, words, result = _read(text)
     match, veto, vetoed = (result.match, result.veto, result.vetoed) if result else (None, None, None)
-    if scorer is None or (match is not None and match.rule == "phrase" and not explain):
+    stands = match is not None and (match.rule == "phrase" or _rule_stands(text, match, len(words)))
+    if scorer is None or (stands and not explain):
         return _Decision(match, None if match else veto, None if match else vetoed)
-    # The weights of the words and pairs present, then of the signals.
-    ascii_words = bool(words) and isinstance(words[0], bytes)
-    weights = scorer.ascii_weights if ascii_words else scorer.weights
+    # The weights of the words, pairs and position features present, then of the other signals: the
+    # same features as _scorer_features, looked up without building their names (see _Scorer.fast).
+    count = len(words)
     present = set(words)
-    present.update(map(b" ".join if ascii_words else " ".join, zip(words, words[1:], strict=False)))
-    known = weights.keys() & present
-    signals = _signals(words, "?" in text, result)
-    total = math.fsum([scorer.bias, *map(weights.__getitem__, known), *(scorer.weights.get(s, 0.0) for s in signals)])
-    score = scorer.probability(total)
+    if count:
+        present.update(zip(words, words[1:], strict=False))
+        present.update(((_FIRST, words[0]), (_LAST, words[-1]), (_LENGTH, min(count, _LENGTH_BUCKETS[-1][0] + 1))))
+        if count > 1:
+            present.add((_FIRST, words[0], words[1]))
+    else:
+        present.add((_LENGTH, 0))
+    fast = scorer.fast
+    known = fast.keys() & present
+    values = [scorer.bias, *map(fast.__getitem__, known)]
+    signal_weights = scorer.weights
+    values += [signal_weights.get(name, 0.0) for name in _class_signals(present, "?" in text, result)]
+    score = scorer.probability(math.fsum(values))
     features = _scorer_features(text) if explain else []
-    if match is not None and match.rule == "phrase":
+    if stands:
         return _Decision(match, score=score, features=features)
     if match is not None:  # an affirmative or emoji the rules accepted: maybe sarcasm ("Oh great. Now it's gone.")
-        if _rule_stands(text, match, len(words)) or score >= scorer.rule_threshold:
-            return _Decision(match, score=score, features=features)
-        return _Decision(None, SCORER_VETO, match.matched, score, features)
+        if score >= scorer.rule_threshold:
+            return _Decision(match, score=score, threshold=scorer.rule_threshold, features=features)
+        return _Decision(None, SCORER_VETO, match.matched, score, scorer.rule_threshold, features)
     if score >= scorer.threshold:
-        return _Decision(_scorer_match(text, known, weights), score=score, features=features)
-    return _Decision(None, veto, vetoed, score, features)
+        return _Decision(_scorer_match(text, known, fast), score=score, threshold=scorer.threshold,
+                         features=features)
+    return _Decision(None, veto, vetoed, score, scorer.threshold, features)
 
 
 def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
@@ -1258,17 +1307,40 @@ SCORER_VETO = "scorer"
 
 def _scorer_match(text: str, known: set[Any], weights: dict[Any, float]) -> PraiseMatch:
     """A scorer decision as a match: its strongest word or pair, located in the text (else the whole text)."""
-    positive = [key for key in known if weights[key] > 0]
-    if not positive:
+    candidates = []
+    for key in known:
+        if weights[key] > 0 and not (isinstance(key, tuple) and isinstance(key[0], int)):  # not a position feature
+            parts = key if isinstance(key, tuple) else (key,)
+            words = tuple(part.decode() if isinstance(part, bytes) else part for part in parts)
+            candidates.append((weights[key], words))
+    if not candidates:
         return PraiseMatch("scorer", "", 0, len(text))
-    best = max(positive, key=lambda key: (weights[key], key))
-    words = (best.decode() if isinstance(best, bytes) else best).split()
-    first, whole = _word_patterns(tuple(words))
-    found = first.search(text)
-    if found is None:
-        return PraiseMatch("scorer", " ".join(words), 0, len(text))
-    rest = whole.match(text, found.start())
-    return PraiseMatch("scorer", " ".join(words), found.start(), rest.end() if rest else found.end())
+    words = max(candidates)[1]
+    lower = text.lower()
+    start, end = _find_words(lower, words) if len(lower) == len(text) else (0, len(text))
+    return PraiseMatch("scorer", " ".join(words), start, end)
+
+
+def _find_words(lower: str, words: tuple[str, ...]) -> tuple[int, int]:
+    """Where *words* first stand in *lower*, each at word boundaries; else the whole text.
+
+    Plain str.find, not a regular expression: compiling one per scorer match would cost more than the scoring.
+    """
+    start, position = -1, 0
+    for word in words:
+        found = lower.find(word, position)
+        while found >= 0 and not _at_word_boundaries(lower, found, found + len(word)):
+            found = lower.find(word, found + 1)
+        if found < 0:  # a word the scorer read differently from the text (an apostrophe dropped)
+            return 0, len(lower)
+        start = found if start < 0 else start
+        position = found + len(word)
+    return start, position
+
+
+def _at_word_boundaries(lower: str, start: int, end: int) -> bool:
+    """No letter or digit just before *start* or at *end*."""
+    return (start == 0 or not lower[start - 1].isalnum()) and (end == len(lower) or not lower[end].isalnum())
 
 
 # --- The public functions ------------------------------------------------------------------------------
@@ -1306,7 +1378,8 @@ def explain_praise(text: str) -> dict[str, Any]:
     words) when it is praise; ``veto`` (the name of the rule that rejected
     it: one of VETO_NAMES, or "scorer") and ``vetoed`` (what it rejected)
     when praise words were rejected; ``score`` (the scorer's probability, or
-    None without a scorer); ``threshold``; and ``features``: the features that
+    None without a scorer); ``threshold`` (what the score was held against; None
+    when a rule decided alone); and ``features``: the features that
     moved the score most, strongest first, as [feature, weight] pairs.
     """
     decision = _decide(text, explain=True)
@@ -1321,7 +1394,7 @@ def explain_praise(text: str) -> dict[str, Any]:
         "veto": decision.veto,
         "vetoed": decision.vetoed,
         "score": None if decision.score is None else round(decision.score, 4),
-        "threshold": scorer.threshold if scorer else None,
+        "threshold": decision.threshold,
         "features": [[name, weight] for name, weight in moved],
     }
 
@@ -2487,6 +2560,35 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+#: The keys of `explain --json`, in order: a fixed contract for scripts.
+EXPLAIN_JSON_KEYS = ("praise", "rule", "matched", "veto", "score")
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Say whether TEXT is praise and why: the rule and phrase that matched, or the veto that rejected it, and
+    the features that moved the scorer most."""
+    text = " ".join(args.text)
+    explained = explain_praise(text)
+    if args.json:
+        print(json.dumps({key: explained[key] for key in EXPLAIN_JSON_KEYS}, ensure_ascii=False))
+        return 0
+    if explained["praise"]:
+        print(f"praise: yes, by rule {explained['rule']!r} on {explained['matched']!r}")
+    elif explained["veto"]:
+        print(f"praise: no, vetoed by {explained['veto']!r} (it rejected {explained['vetoed']!r})")
+    else:
+        print("praise: no, no rule matched" + (" and the scorer is below its threshold" if explained["score"]
+                                                 is not None else ""))
+    if explained["score"] is None:
+        print("scorer: not used" if _current_scorer() else "scorer: unavailable, the rules decided alone")
+    else:
+        against = "" if explained["threshold"] is None else f" against threshold {explained['threshold']}"
+        print(f"scorer: {explained['score']:.3f}{against}")
+    for feature, weight in explained["features"]:
+        print(f"  {weight:+.3f}  {feature}")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m fine_tuning_capture",
@@ -2512,6 +2614,11 @@ def _build_parser() -> argparse.ArgumentParser:
             command.add_argument("--until", metavar="DATE", help="only examples captured up to DATE, inclusive")
         elif name == "backfill":
             command.add_argument("logs", nargs="+", metavar="LOG", help="JSON Lines chat logs")
+    explain = commands.add_parser("explain", help=cmd_explain.__doc__, description=cmd_explain.__doc__)
+    explain.set_defaults(handler=cmd_explain)
+    explain.add_argument("text", nargs="+", metavar="TEXT", help="the message (several words are joined by spaces)")
+    explain.add_argument("--json", action="store_true", help=f"print one JSON object with the keys "
+                                                               f"{', '.join(EXPLAIN_JSON_KEYS)}")
     return parser
 
 
