@@ -731,13 +731,8 @@ def _match_phrase(words: list[str], i: int, phrase: tuple[str, ...]) -> int | No
 # cheapest first; the first that fires rejects the candidate and names why.
 
 def _veto_emoji_among_words(s: _Sentence, c: _Candidate) -> bool:
-    """A praise emoji counts only in a sentence of praise vocabulary: not in "I watched six episodes 😂"."""
+    """A praise emoji counts only in a sentence of praise vocabulary: not in "I watched six episodes 😂", "👏 broken"."""
     return not s.present <= s.rules.short_vocabulary
-
-
-def _veto_emoji_with_complaint(s: _Sentence, c: _Candidate) -> bool:
-    """A praise emoji beside a word of things going wrong: "👏 broken"."""
-    return True
 
 
 def _veto_sarcasm_cue(s: _Sentence, c: _Candidate) -> bool:
@@ -859,7 +854,6 @@ _WORD_RULES = frozenset(("phrase", "affirmative"))
 _EMOJI_RULE = frozenset(("emoji",))
 _VETOES: tuple[_Veto, ...] = (
     _Veto("emoji_among_words", _veto_emoji_among_words, None, _EMOJI_RULE),
-    _Veto("emoji_with_complaint", _veto_emoji_with_complaint, _NEGATIVES, _EMOJI_RULE),
     _Veto("sarcasm_cue", _veto_sarcasm_cue, _SARCASM_CUES, frozenset(("affirmative",))),
     _Veto("not_leading", _veto_not_leading, None, frozenset(("affirmative",))),
     _Veto("describes_a_thing", _veto_describes_a_thing, None, _WORD_RULES),

@@ -3,6 +3,7 @@
     python bench/praise_corpus.py            # precision, recall and F1, overall and per group, and every miss
     python bench/praise_corpus.py --writers  # the same per writer of tests/data/praise_writers (train and dev)
     python bench/praise_corpus.py --writers --test   # ... and the test writers: run once, after training
+    python bench/praise_corpus.py --write-misses     # rewrite tests/data/praise_known_misses.tsv
 
 It also scores the held-out file (tests/data/praise_heldout.txt), messages
 written after the rules were settled, as a check that the rules were not
@@ -31,6 +32,7 @@ CORPUS = ROOT / "tests" / "data" / "praise_corpus.txt"
 HELD_OUT = ROOT / "tests" / "data" / "praise_heldout.txt"
 WRITERS = ROOT / "tests" / "data" / "praise_writers"
 WRITER_LABELS = ("praise", "not", "ambiguous")
+KNOWN_MISSES = ROOT / "tests" / "data" / "praise_known_misses.tsv"
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,30 @@ def evaluate(detector: Callable[[str], bool], cases: list[Case]) -> tuple[Score,
     return overall, groups, wrong
 
 
+def all_labelled() -> list[tuple[str, Case]]:
+    """Every labelled message of every file, with the file's short name: the old corpus, the held-out batches,
+    then each writer (all splits: use only after the scorer is final)."""
+    found = [("corpus", case) for case in load_corpus(CORPUS)] + [("heldout", case) for case in load_corpus(HELD_OUT)]
+    for name in ("train", "dev", "test"):
+        for writer in load_split()[name]:
+            found += [(writer, case) for case in load_writer(writer)[0]]
+    return found
+
+
+def misses_text(detector: Callable[[str], bool]) -> str:
+    """The known-misses file: one line per labelled message *detector* gets wrong, in file order.
+
+    Columns: file, line, label (what the message is), group, message (line breaks as \\n).
+    """
+    lines = ["# Messages the detector gets wrong today, one a line: file, line, label, group, message.",
+             "# Regenerate: python bench/praise_corpus.py --write-misses (tests/test_praise.py compares it exactly)."]
+    for source, case in all_labelled():
+        if bool(detector(case.text)) != case.praise:
+            label = "praise" if case.praise else "not"
+            lines.append("\t".join((source, str(case.line), label, case.group, case.text.replace("\n", "\\n"))))
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     import argparse
 
@@ -159,7 +185,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", action="store_true", help="score the train and dev writers instead")
     parser.add_argument("--test", action="store_true", help="with --writers: also the test writers")
+    parser.add_argument("--write-misses", action="store_true", help=f"rewrite {KNOWN_MISSES.name}")
     args = parser.parse_args()
+    if args.write_misses:
+        KNOWN_MISSES.write_text(misses_text(ftc.is_praise), encoding="utf-8")
+        print(f"wrote {KNOWN_MISSES}")
+        return
     if not args.writers:
         for title, path in (("corpus", CORPUS), ("held-out", HELD_OUT)):
             report(title, load_corpus(path), ftc.is_praise)
