@@ -731,7 +731,7 @@ def _match_phrase(words: list[str], i: int, phrase: tuple[str, ...]) -> int | No
 # cheapest first; the first that fires rejects the candidate and names why.
 
 def _veto_emoji_among_words(s: _Sentence, c: _Candidate) -> bool:
-    """A praise emoji counts only in a sentence of praise vocabulary: not in "I watched six episodes 😂", "👏 broken"."""
+    """A praise emoji counts only in a sentence of praise vocabulary: not "I watched six episodes 😂", "👏 broken"."""
     return not s.present <= s.rules.short_vocabulary
 
 
