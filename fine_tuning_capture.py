@@ -447,6 +447,39 @@ def _translation_table() -> dict[int, str]:
 
 
 _TABLE = _translation_table()
+
+
+def _ascii_marks_table() -> bytes:
+    """bytes.translate table giving, for ASCII text, the tokens _TABLE gives once the marks are spaced out.
+
+    Each character _TABLE turns into a mark becomes that mark alone (_spaced_marks puts the spaces around
+    it); the rest map as in _TABLE; characters str.split() takes for spaces become spaces.
+    """
+    table = bytearray(range(256))
+    for code in range(128):
+        mapped = _TABLE.get(code, chr(code))
+        stripped = mapped.strip()
+        if len(mapped) == 1 or not stripped:
+            table[code] = ord(mapped) if len(mapped) == 1 else ord(" ")
+        else:
+            table[code] = ord(stripped)
+        if code not in _TABLE and chr(code).isspace():
+            table[code] = ord(" ")
+    return bytes(table)
+
+
+_ASCII_MARKS_TABLE = _ascii_marks_table()
+
+
+def _tokens(text: str) -> list[str]:
+    """The rules' tokens of *text* (NFKC-normalised): text.translate(_TABLE).split(), much faster for ASCII."""
+    if not text.isascii():
+        return text.translate(_TABLE).split()
+    marked = text.encode("ascii").translate(_ASCII_MARKS_TABLE)
+    for mark in (b".", b"?", b",", b'"'):
+        if mark in marked:
+            marked = marked.replace(mark, b" " + mark + b" ")
+    return marked.decode("ascii").split()
 # For the first look at an ASCII message: punctuation to spaces, apostrophes kept.
 _ASCII_WORDS_TABLE = bytes(
     code if chr(code).isalnum() or chr(code) == "'" else ord(" ") for code in range(256))
@@ -539,7 +572,7 @@ class _CasedTokens:
 
     @_computed_once
     def tokens(self) -> list[str]:
-        cased = self._text.translate(_TABLE).split()
+        cased = _tokens(self._text)
         # lower() can change a token boundary in rare scripts: then no capitals are known.
         return cased if len(cased) == len(self._lowered) else self._lowered
 
@@ -1113,7 +1146,7 @@ def _read(text: str) -> tuple[str, list[Any], _RuleResult | None]:
         words = lower.translate(_SCORER_TABLE).split()
     result = None
     if holds_trigger:
-        tokens = lower.translate(_TABLE).split()
+        tokens = _tokens(lower)
         if not rules.triggers.isdisjoint(tokens):
             result = _apply_rules(text, tokens, rules)
     return text, words, result
@@ -1283,7 +1316,7 @@ def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
     """
     if word_count <= SHORT_AFFIRMATIVE_MAX_WORDS:
         return True
-    following = text[match.end:match.end + _LOOK_AHEAD].lower().translate(_TABLE).split()
+    following = _tokens(text[match.end:match.end + _LOOK_AHEAD].lower())
     following = [token for token in following if _is_word(token) and token not in _STANDS_SKIPPED][:1]
     return not following or following[0] in _STANDS_AFTER
 

@@ -352,3 +352,14 @@ def test_the_fast_path_scores_exactly_as_the_named_features_do():
         decision = ftc._decide(text, explain=True)
         if decision.score is not None:
             assert decision.score == train_praise_scorer.score(scorer, ftc._scorer_features(text)), text
+
+
+def test_the_ascii_tokeniser_gives_the_tokens_of_the_translation_table():
+    import random
+
+    rng = random.Random(14)
+    alphabet = [chr(code) for code in range(128)] + list("goodnice .,?!'\"\n")
+    texts = [case.text for case in CASES if case.text.isascii()]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80))) for _ in range(5000)]
+    for text in texts:
+        assert ftc._tokens(text) == text.translate(ftc._TABLE).split(), repr(text)
