@@ -17,6 +17,7 @@ command line (``python -m fine_tuning_capture --help``).
 from __future__ import annotations
 
 import argparse
+import ast
 import bisect
 import contextlib
 import dataclasses
@@ -55,6 +56,11 @@ __all__ = [
     "PraiseMatch",
     "detect_praise",
     "is_praise",
+    "explain_praise",
+    "VETO_NAMES",
+    "SARCASM_VETO",
+    "SCORER_VETO",
+    "SCORER_FORMAT",
     "Example",
     "Exchange",
     "FormatError",
@@ -96,8 +102,7 @@ logger = logging.getLogger("fine_tuning_capture")
 #: conditional, aims it at someone else or talks about it (see detect_praise).
 PRAISE_PHRASES: list[str] = [
     # The original phrases.
-    "good one timmy",
-    "good one, timmy",
+    "good one timmy",  # punctuation is ignored: this also matches "Good one, Timmy!"
     "great response",
     "excellent response",
     "that was great",
@@ -247,13 +252,17 @@ DEFAULT_OUTPUT_PATH = Path(__file__).resolve().with_name("fine_tuning_best_case_
 #
 # A message is cut into word tokens by str.translate + str.split (C speed),
 # with sentence ends, commas and double quotes kept as tokens of their own.
-# A message holding no praise word is answered from that alone.  Otherwise
-# each candidate -- a phrase, a leading affirmative, a praise emoji -- is
-# checked against the rules that make praise words not praise: negation,
-# questions, requests, conditionals, idioms and things ("nice weather"),
-# someone else ("good job, Sarah"), talk about praise, and sarcasm.
-# Everything is linear in the message length: no regular expression runs
-# over the message except to locate the final match.
+#
+# The rules come first.  Each candidate -- a phrase from PRAISE_PHRASES, a
+# leading word from SHORT_AFFIRMATIVES, a praise emoji -- is run past the
+# named vetoes in _VETOES (negation, question, request, conditional, someone
+# else, sarcasm...): the first that fires rejects it, and says so by name.
+# A message holding no praise word skips the rules.
+#
+# Then, if no phrase was accepted, a learned scorer (logistic regression over
+# the message's words, word pairs and the rule signals, trained by
+# tools/train_praise_scorer.py) weighs the whole message; it finds praise in
+# words no list holds.  Everything is linear in the message length.
 # ---------------------------------------------------------------------------
 
 
@@ -261,8 +270,8 @@ DEFAULT_OUTPUT_PATH = Path(__file__).resolve().with_name("fine_tuning_best_case_
 class PraiseMatch:
     """Why a message was taken as praise: the rule, what matched, and where."""
 
-    rule: str  # "phrase", "affirmative" or "emoji"
-    matched: str  # the phrase or word from the configuration, or the emoji
+    rule: str  # "phrase", "affirmative", "emoji" or "scorer"
+    matched: str  # the phrase or word from the configuration, the emoji, or the scorer's strongest words
     start: int  # character offsets of the match in the (NFKC-normalised) message
     end: int
 
@@ -271,76 +280,147 @@ class PraiseMatch:
         return {"rule": self.rule, "matched": self.matched, "start": self.start, "end": self.end}
 
 
+# --- Vocabulary: every word list the rules read, declared once -----------------------------------------
+
+# Sounds and interjections that add nothing to a short message ("oh", "wow", "haha").
 _FILLERS = frozenset(
     "oh ooh wow woah whoa ha haha hahaha hahahaha hah heh hehe lol lmao lmfao rofl omg ok okay yes yeah yep yup "
     "ah aw aww hey man dude damn honestly seriously well alright right cheers".split()
 )
+# Words that strengthen the word after them and may stand inside a phrase ("you absolutely nailed it").
 _INTENSIFIERS = frozenset(
     "very really so such pretty absolutely truly quite super bloody damn too simply utterly totally just most "
     "extremely incredibly genuinely actually".split()
 )
 # Words that may come between a sentence start and a leading affirmative: "that's", "what a", "you're so".
 _FRAME_WORDS = frozenset("that's that is was this it's it you're you are were what a an the how now getting".split())
+# Nouns that name the reply or something in it: "great answer", "nice catch", "good one".
 _REPLY_NOUNS = frozenset(
     "answer answers response responses reply replies one ones job work stuff point points joke jokes idea ideas "
-    "explanation summary advice suggestion catch call comeback memory recall thinking writing poem story list "
-    "tip pun line lines burn roast effort timing recommendation shout explanation explanations tone".split()
+    "explanation explanations summary advice suggestion catch call comeback memory recall thinking writing poem "
+    "story list tip pun line lines burn roast effort timing recommendation shout tone".split()
 )
-_DISCOURSE = frozenset(
+# Words that may follow a praise word without making it describe a thing ("great, thanks", "perfect now tell me").
+_NEUTRAL_FOLLOWERS = frozenset(
     "now so but though thanks thank ty cheers again too indeed anyway lol lmao haha hahaha mate there then also "
     "i you that this it really very much tell give can could what how why next ok okay yes yeah please at a".split()
 )
+# Ways of addressing the assistant, so "nice one mate" is still for it.
 _VOCATIVES = frozenset("mate buddy man dude bro pal friend sir madam champ bot robot kid boss".split())
+# Words that negate a praise word shortly after them: "not good", "never nice".
 _NEGATORS = frozenset(
     "not no never don't didn't doesn't wasn't isn't aren't weren't won't wouldn't couldn't shouldn't haven't "
     "hasn't ain't can't nope nah hardly barely without nothing nobody".split()
 )
+# Words that open a question, asked with or without a question mark: "was that good".
 _QUESTION_WORDS = frozenset(
     "was is are were do does did can could would will should shall may might how what why which who who's "
     "whose where when isn't wasn't aren't didn't don't doesn't any have has am".split()
 )
+# Verbs that open a request: "give me a good one", "tell me something nice".
 _IMPERATIVES = frozenset(
     "give tell write make do show find suggest recommend think help try create generate list describe draft "
     "compose send pick choose name get bring play let's lets want need".split()
 )
+# Words that may stand before a request's verb: "please give", "ok now tell", "I need".
 _REQUEST_LEAD = frozenset("please now ok okay so and then also just i i'd we".split())
+# Words that make what follows hypothetical: "that would be perfect", "I wish it were that good".
 _CONDITIONALS = frozenset(
     "would could should might i'd that'd it'd you'd we'd they'd if unless wish when whenever hope".split()
 )
+# Conditions that may come after the praise: "perfect if it were true".
+_IF_WORDS = frozenset(("if", "unless"))
+# Words of talking about praise rather than giving it: "the trigger phrase is good job".
 _META_WORDS = frozenset(
     "phrase phrases word words trigger triggers triggered capture captured captures praise synonym synonyms "
     "spell spelled spelling spelt adjective testing".split()
 )
+# Verbs of quoting: "when I say well done".
 _SAY_WORDS = frozenset("say says said saying type typed typing".split())
+# Someone other than the assistant: "she did a great job".
 _THIRD_PERSON = frozenset(
     "he she they him them his her their he's she's they're everyone everybody someone somebody".split()
 )
+# Words that open a subject: "my soup was perfect", "the weather is nice".
 _DETERMINERS = frozenset("my our the that this these those his her their your".split())
+# What may follow a determiner while the subject is still the reply: "that answer", "this one", "your recall".
 _SUBJECT_OK = _REPLY_NOUNS | frozenset(
     "was is were are 's one one's last really just so very made makes sounds sounded looks looked reads felt feels "
     "way part bit time first second latest".split()
 )
+# Verbs after a name that make it the subject: "Dave made a great point".
 _SUBJECT_VERBS = frozenset("made said did was is gave has had thinks thought told wrote says does got".split())
+# Words of things going wrong; praise words beside them are sarcasm: "great, now it's broken".
 _NEGATIVES = frozenset(
     "broke broken break breaking crash crashed crashes wrong useless worse worst fail failed fails failing "
     "ruined ruin ruins deleted delete lost forgot forgotten error errors bug mess messed garbage rubbish nothing "
     "terrible awful horrible stupid annoying incorrect".split()
 )
+# Words that turn a sentence around, so a complaint before them does not reach the praise after.
 _CONTRAST = frozenset("but though although however except yet".split())
+# Word sequences that make a whole message sarcastic: "just great", "yeah right", "thanks for nothing".
 _SARCASM = (("just", "great"), ("just", "perfect"), ("just", "wonderful"), ("just", "brilliant"),
             ("yeah", "right"), ("as", "usual"), ("thanks", "for", "nothing"), ("nice", "going"), ("way", "to", "go"),
             ("not", "what", "i"), ("that's", "not", "it"))
+# The first words of those sequences: a message holding none of them cannot be sarcastic.
 _SARCASM_WORDS = frozenset(pattern[0] for pattern in _SARCASM)
+# Words after a leading affirmative that make it a complaint about the world: "Great, another meeting".
+_SARCASM_CUES = frozenset(("another", "again"))
+# The same when the message speaks to the assistant: "you did it again" is not a complaint.
+_SARCASM_CUES_WITH_YOU = frozenset(("another",))
+# Thanks, which may stand in a short message of praise: "perfect, thanks".
 _THANKS = frozenset("thanks thank you ty cheers".split())
-# Common words typed without their apostrophe.
+# Forms of "to be" that link a subject to a praise word: "the answer was perfect".
+_COPULAS = frozenset("was is 's were are".split())
+# Phrase endings that, like an adjective, describe a noun that follows: "I like that movie", "a well written book".
+_NOUN_TAKERS = frozenset("that this done written explained notch tier impressive".split())
+# The speaker: "I nailed it" is about the user.
+_SPEAKER = frozenset("i i'm i've we we're we've".split())
+# What may stand between the speaker and a phrase about them: "I was", "I feel", "I had a", "I'm totally".
+_SPEAKER_BRIDGE = _INTENSIFIERS | _COPULAS | frozenset(
+    "am 'm feel feeling felt had have has did do made make got get getting doing been be a an the".split())
+# Words that make a phrase the speaker's reaction to the reply, or aimed at it, rather than about the speaker.
+_REACTION_WORDS = frozenset(
+    "love loved like liked laughed impressed proud needed wanted me my i i'm you you're your couldn't can't".split())
+# The reply or the assistant, as a subject: "the way you explained it was perfect".
+_REPLY_OR_YOU = _REPLY_NOUNS | {"you"}
+# Words of a phrase too common to tell messages apart; a phrase is looked for by its other words.
+_COMMON_WORDS = frozenset(
+    "i i'm you you're your it it's that that's this is was a an the of me my so very really what on to".split())
+# Common words typed without their apostrophe ("thats", "youre"), mapped back to it.
 _APOSTROPHES = {
     word.replace("'", ""): word
     for word in "that's it's what's wasn't isn't don't didn't doesn't can't couldn't wouldn't shouldn't "
     "you're i'm i've i'd you've they're won't aren't weren't haven't hasn't ain't let's chef's".split()
 }
-_APOSTROPHES.pop("its")  # "its" is a word of its own; "its great" still reads as praise via "great"
-_APOSTROPHES["its"] = "it's"
 
+# Negators as the scorer reads them (apostrophes dropped): "dont", "wasnt".
+_SCORER_NEGATORS = frozenset(word.replace("'", "") for word in _NEGATORS)
+# The assistant addressed: a message to "you" or "Timmy" is more likely about the reply.
+_SECOND_PERSON = frozenset("you u ya youre ur your yours yourself timmy".split())
+# Laughter, typed or as emoji: "haha good one".
+_LAUGHTER = frozenset(
+    "ha haha hahaha hahahaha hahahahaha ahaha ahahah ahahaha hah heh hehe hehehe lol lool lolol lmao lmaoo lmaooo "
+    "lmaoooo lmfao rofl kek 😂 🤣 😆 😹 💀".split())
+# Sarcasm cues as the scorer reads them: "oh great, another wrong answer".
+_SCORER_SARCASM_CUES = frozenset("another again usual sure 🙄 😒 😑".split())
+# Words of approval in many voices (one feature for all, so a rare one borrows from the common ones).
+_APPROVAL_WORDS = frozenset(
+    "good great nice perfect perfectly excellent amazing awesome brilliant fantastic superb wonderful outstanding "
+    "lovely beautiful incredible terrific stellar exactly bravo hilarious clever witty genius helpful legendary legend "
+    "kudos funny best top gold perfection delightful marvellous marvelous fabulous phenomenal flawless smart useful "
+    "solid neat clean class classy ace brill cracking cracker grand lush mint sick fire lit dope goated elite banger "
+    "bussin valid clutch slay iconic unreal insane wicked sweet rad cool epic savage deadly sound tops champion champ "
+    "star hero lifesaver gem treasure boss beast correct accurate spot bang nailed nail crushed killed smashed winner "
+    "bingo bullseye helped helps worked works sorted handy thoughtful impressive impressed respect props love loved "
+    "adore blessing bless proud".split())
+# Words of things going wrong or of annoyance, as the scorer reads them.
+_COMPLAINT_WORDS = frozenset(word.replace("'", "") for word in _NEGATIVES) | frozenset(
+    "idiot dumb bad hate trash nonsense pointless ugh mistake pathetic ridiculous".split())
+
+# The assistant's name as the rules read it before the configuration is compiled (see _Rules.names).
+_ASSISTANT_WORDS = frozenset((ASSISTANT_NAME.lower(), *(prefix.lower() for prefix in ASSISTANT_NAME_PREFIXES)))
+# Marks kept as tokens of their own.
 _SENTENCE_END = "."
 _QUESTION_END = "?"
 _SENTENCE_ENDS = frozenset((_SENTENCE_END, _QUESTION_END))
@@ -348,7 +428,10 @@ _COMMA = ","
 _QUOTE = '"'
 
 
+# --- Tokens ----------------------------------------------------------------------------------------------
+
 def _translation_table() -> dict[int, str]:
+    """str.translate table: sentence ends, commas and quotes to tokens; apostrophes to one form; symbols away."""
     table: dict[int, str] = {}
     for char in ".!;\n\r\u2028\u2029\x85":
         table[ord(char)] = f" {_SENTENCE_END} "
@@ -371,13 +454,47 @@ def _translation_table() -> dict[int, str]:
 
 
 _TABLE = _translation_table()
+
+
+def _ascii_marks_table() -> bytes:
+    """bytes.translate table giving, for ASCII text, the tokens _TABLE gives once the marks are spaced out.
+
+    Each character _TABLE turns into a mark becomes that mark alone (_spaced_marks puts the spaces around
+    it); the rest map as in _TABLE; characters str.split() takes for spaces become spaces.
+    """
+    table = bytearray(range(256))
+    for code in range(128):
+        mapped = _TABLE.get(code, chr(code))
+        stripped = mapped.strip()
+        if len(mapped) == 1 or not stripped:
+            table[code] = ord(mapped) if len(mapped) == 1 else ord(" ")
+        else:
+            table[code] = ord(stripped)
+        if code not in _TABLE and chr(code).isspace():
+            table[code] = ord(" ")
+    return bytes(table)
+
+
+_ASCII_MARKS_TABLE = _ascii_marks_table()
+
+
+def _tokens(text: str) -> list[str]:
+    """The rules' tokens of *text* (NFKC-normalised): text.translate(_TABLE).split(), much faster for ASCII."""
+    if not text.isascii():
+        return text.translate(_TABLE).split()
+    marked = text.encode("ascii").translate(_ASCII_MARKS_TABLE)
+    for mark in (b".", b"?", b",", b'"'):
+        if mark in marked:
+            marked = marked.replace(mark, b" " + mark + b" ")
+    return marked.decode("ascii").split()
 # For the first look at an ASCII message: punctuation to spaces, apostrophes kept.
 _ASCII_WORDS_TABLE = bytes(
     code if chr(code).isalnum() or chr(code) == "'" else ord(" ") for code in range(256))
 
 
-_COMMON_WORDS = frozenset(
-    "i i'm you you're your it it's that that's this is was a an the of me my so very really what on to".split())
+def _is_word(token: str) -> bool:
+    """A word starts with a letter or digit, holds an apostrophe, or is a praise emoji; the rest are marks."""
+    return token[0].isalnum() or token in PRAISE_EMOJI or "'" in token
 
 
 def _phrase_key(words: tuple[str, ...], affirmatives: frozenset[str]) -> str:
@@ -414,7 +531,7 @@ class _Rules:
             PRAISE_EMOJI)
         self.ascii_triggers = frozenset(word.encode() for word in self.triggers if word.isascii())
         self.lead = _FILLERS | _INTENSIFIERS | _FRAME_WORDS | self.names
-        self.follow_ok = (_REPLY_NOUNS | _DISCOURSE | _VOCATIVES | self.names | self.affirmatives
+        self.follow_ok = (_REPLY_NOUNS | _NEUTRAL_FOLLOWERS | _VOCATIVES | self.names | self.affirmatives
                           | frozenset(PRAISE_EMOJI))
         self.short_vocabulary = (_FILLERS | _INTENSIFIERS | self.names | _REPLY_NOUNS | _THANKS | _VOCATIVES
                                  | self.affirmatives | frozenset(PRAISE_EMOJI))
@@ -422,6 +539,7 @@ class _Rules:
             self.phrases)
 
     def is_current(self) -> bool:
+        """Whether the configuration lists still hold what this lexicon was built from."""
         phrases, affirmatives, name, prefixes, limit = self.source
         return (phrases == PRAISE_PHRASES and affirmatives == SHORT_AFFIRMATIVES and name == ASSISTANT_NAME
                 and prefixes == ASSISTANT_NAME_PREFIXES and limit == SHORT_AFFIRMATIVE_MAX_WORDS)
@@ -431,88 +549,11 @@ _rules = _Rules()
 
 
 def _current_rules() -> _Rules:
+    """The lexicon for the configuration as it stands now."""
     global _rules
     if not _rules.is_current():
         _rules = _Rules()
     return _rules
-
-
-def detect_praise(text: str) -> PraiseMatch | None:
-    """Return why *text* praises the previous reply, or None if it does not.
-
-    Praise is a phrase from PRAISE_PHRASES, a word from SHORT_AFFIRMATIVES
-    leading a short message or sentence ("Perfect! Now tell me..."), or a
-    praise emoji.  It does not count when negated ("not good"), asked or
-    requested ("was that a good one?", "give me a good one"), conditional
-    ("that would be perfect if..."), an idiom or about a thing ("good
-    morning", "nice weather"), aimed at someone else ("good job, Sarah") or
-    said by the user of themselves ("I nailed it!"), talked about ("when I say
-    good one Timmy..."), or sarcastic ("great, now it's broken").  Case, Unicode forms, curly or missing apostrophes,
-    repeated punctuation and emoji are normalised first.
-    """
-    if not text or not isinstance(text, str):
-        return None
-    rules = _rules if _rules.is_current() else _current_rules()
-    if text.isascii():
-        lower = text.lower()
-        # bytes.translate is a plain table lookup, many times faster than str.translate.
-        if rules.ascii_triggers.isdisjoint(lower.encode("ascii").translate(_ASCII_WORDS_TABLE).split()):
-            return None
-    else:
-        text = unicodedata.normalize("NFKC", text)
-        lower = text.lower()
-    tokens = lower.translate(_TABLE).split()
-    if rules.triggers.isdisjoint(tokens):
-        return None
-    return _analyse(text, tokens, rules)
-
-
-def is_praise(text: str) -> bool:
-    """Return True if *text* praises the previous reply (see detect_praise)."""
-    return detect_praise(text) is not None
-
-
-def _analyse(text: str, tokens: list[str], rules: _Rules) -> PraiseMatch | None:
-    present = set(tokens)
-    if not _SARCASM_WORDS.isdisjoint(present):
-        for pattern in _SARCASM:
-            if present.issuperset(pattern) and _contains(tokens, pattern):
-                return None
-    # Analyse only the sentences that hold a trigger word, each once, in order.
-    triggers = rules.triggers
-    starts = [k for k, token in enumerate(tokens) if token in triggers]
-    ends = [k for k, token in enumerate(tokens) if token in _SENTENCE_ENDS]
-    cased = _CasedTokens(text, tokens)
-    done_until = -1
-    for position in starts:
-        if position <= done_until:
-            continue
-        start, end = _sentence_bounds(ends, position, len(tokens))
-        done_until = end
-        sentence_tokens = [_APOSTROPHES.get(token, token) for token in tokens[start:end]]
-        is_question = end < len(tokens) and tokens[end] == _QUESTION_END
-        sentence = _Sentence(sentence_tokens, cased, start, is_question, rules)
-        found = sentence.find_praise()
-        if found is not None:
-            rule, matched, first, last = found
-            fixed = [_APOSTROPHES.get(token, token) for token in tokens[:start]] + sentence_tokens
-            return _locate(text, fixed, sentence.words[first:last], start + sentence.token_index[first],
-                           rule, matched)
-    return None
-
-
-def _sentence_bounds(ends: list[int], position: int, size: int) -> tuple[int, int]:
-    """The tokens of the sentence around *position*, given where every sentence ends."""
-    k = bisect.bisect_left(ends, position)
-    return (ends[k - 1] + 1 if k else 0), (ends[k] if k < len(ends) else size)
-
-
-def _contains(tokens: list[str], pattern: tuple[str, ...]) -> bool:
-    first, size, wanted = pattern[0], len(pattern), list(pattern)
-    return any(tokens[i:i + size] == wanted for i, token in enumerate(tokens) if token == first)
-
-
-_COPULAS = frozenset("was is 's were are".split())
 
 
 class _computed_once:
@@ -538,19 +579,18 @@ class _CasedTokens:
 
     @_computed_once
     def tokens(self) -> list[str]:
-        cased = self._text.translate(_TABLE).split()
+        cased = _tokens(self._text)
         # lower() can change a token boundary in rare scripts: then no capitals are known.
         return cased if len(cased) == len(self._lowered) else self._lowered
 
 
-class _Sentence:
-    """One sentence's words, and the facts the rules need about them.
+# --- Sentences and candidates -----------------------------------------------------------------------
 
-    Facts about the whole sentence come from one set of its words (C speed);
-    facts that depend on position are computed in one pass, and only when a
-    word that could make them matter is present.  Each check on a candidate
-    is then O(1) or bounded by its clause, so a long sentence full of praise
-    words that do not count stays linear.
+class _Sentence:
+    """One sentence's words, and position facts the vetoes share, each computed once when first asked for.
+
+    Each veto is then O(1) or bounded by its clause, so a long sentence full
+    of praise words that do not count stays linear.
     """
 
     def __init__(self, tokens: list[str], cased: _CasedTokens, start: int, is_question: bool,
@@ -558,8 +598,7 @@ class _Sentence:
         self.rules = rules
         self.is_question = is_question
         self._cased, self._start = cased, start
-        # A word starts with a letter or digit, holds an apostrophe, or is a praise emoji; the rest are marks.
-        # (_mark_clauses repeats the test inline: a helper call per token would cost more than it saves here.)
+        # (_is_word inline: a helper call per token would cost more than it saves here.)
         self.words = [token for token in tokens if token[0].isalnum() or token in PRAISE_EMOJI or "'" in token]
         size = len(self.words)
         if size == len(tokens):  # no commas, quotes or stray marks: one clause, nothing quoted
@@ -568,21 +607,6 @@ class _Sentence:
         else:
             self._mark_clauses(tokens)
         self.present = frozenset(self.words)
-
-        # Facts about the sentence, each behind a set test so the common case costs next to nothing.
-        present = self.present
-        words = self.words
-        self.first_conditional = -1 if _CONDITIONALS.isdisjoint(present) else _first_index(words, _CONDITIONALS)
-        self.first_say = -1 if _SAY_WORDS.isdisjoint(present) else _first_index(words, _SAY_WORDS)
-        self.last_if = -1 if _IF_WORDS.isdisjoint(present) else max(
-            k for k, word in enumerate(words) if word in _IF_WORDS)
-        self.request_start = -1 if _IMPERATIVES.isdisjoint(present) else _request_start(words)
-        self.third_person_seen = None if _THIRD_PERSON.isdisjoint(present) else _last_seen(words, _THIRD_PERSON)
-        self.speaker_seen = None if _SPEAKER.isdisjoint(present) else _last_seen(words, _SPEAKER)
-        self.has_meta = not _META_WORDS.isdisjoint(present)
-        # "Great, another meeting", "Awesome, the printer's jammed again": a lone affirmative before these is sarcasm.
-        cues = _SARCASM_CUES if "you" not in present else _SARCASM_CUES_WITH_YOU
-        self.last_cue = -1 if cues.isdisjoint(present) else max(k for k, word in enumerate(words) if word in cues)
 
     def _mark_clauses(self, tokens: list[str]) -> None:
         """Where each word stands among the tokens, where its clause starts, and whether it is quoted."""
@@ -604,8 +628,6 @@ class _Sentence:
                 self.clause.append(clause)
                 self.quoted.append(in_quotes)
 
-    # --- facts, computed when first asked for ---------------------------------------------------
-
     @_computed_once
     def original(self) -> list[str]:
         """The words as typed, for the checks that need capitals ("Good job, Sarah")."""
@@ -614,7 +636,47 @@ class _Sentence:
 
     @_computed_once
     def is_short(self) -> bool:
-        return _is_short(self.words, self.rules)
+        """The original rule: a short message made only of praise vocabulary ("Answer was perfect")."""
+        counted = [w for w in self.words if w not in self.rules.names and w not in _FILLERS]
+        return len(counted) <= SHORT_AFFIRMATIVE_MAX_WORDS and all(
+            w in self.rules.short_vocabulary or w in _FRAME_WORDS for w in counted)
+
+    @_computed_once
+    def first_conditional(self) -> int:
+        return _first_index(self.words, _CONDITIONALS)
+
+    @_computed_once
+    def first_say(self) -> int:
+        return _first_index(self.words, _SAY_WORDS)
+
+    @_computed_once
+    def last_if(self) -> int:
+        return max((k for k, word in enumerate(self.words) if word in _IF_WORDS), default=-1)
+
+    @_computed_once
+    def last_cue(self) -> int:
+        cues = _SARCASM_CUES if "you" not in self.present else _SARCASM_CUES_WITH_YOU
+        return max((k for k, word in enumerate(self.words) if word in cues), default=-1)
+
+    @_computed_once
+    def request_start(self) -> int:
+        """Index of the verb if the sentence opens with a request ("Give me a good one"), else -1."""
+        words = self.words
+        for k, word in enumerate(words):
+            if word in _IMPERATIVES:
+                # "Think of a good name" asks; "I think that was great" is an opinion.
+                return -1 if word == "think" and k and words[k - 1] in _SPEAKER else k
+            if word not in _REQUEST_LEAD and word not in _FILLERS:
+                return -1
+        return -1
+
+    @_computed_once
+    def third_person_seen(self) -> list[int]:
+        return _last_seen(self.words, _THIRD_PERSON)
+
+    @_computed_once
+    def speaker_seen(self) -> list[int]:
+        return _last_seen(self.words, _SPEAKER)
 
     @_computed_once
     def reply_seen(self) -> list[int]:
@@ -623,10 +685,7 @@ class _Sentence:
     @_computed_once
     def subject_limit(self) -> dict[int, int]:
         """For each clause whose subject is "my X", "the X"... (X not the reply): where that subject ends."""
-        words, limits = self.words, {}
-        if _DETERMINERS.isdisjoint(self.present):
-            return limits
-        seen: set[int] = set()
+        words, limits, seen = self.words, {}, set()
         for k in range(len(words) - 1):
             start = self.clause[k]
             if start not in seen and words[k] in _DETERMINERS and self.clause[k + 1] == start:
@@ -636,10 +695,8 @@ class _Sentence:
         return limits
 
     @_computed_once
-    def negatives(self) -> tuple[list[bool], list[bool]] | None:
-        """Is there a negative word left / right of each word with no "but" between?  None if none at all."""
-        if _NEGATIVES.isdisjoint(self.present):
-            return None
+    def negatives(self) -> tuple[list[bool], list[bool]]:
+        """Is there a negative word left / right of each word with no "but" between?"""
         n = len(self.words)
         left, right = [False] * n, [False] * n
         for order, marks in ((range(n), left), (range(n - 1, -1, -1), right)):
@@ -652,19 +709,8 @@ class _Sentence:
                     seen = True
         return left, right
 
-    # --- the search ------------------------------------------------------------------------
-
-    def find_praise(self) -> tuple[str, str, int, int] | None:
-        """The first candidate no rule rejects: (rule, matched, first word, end word)."""
-        starters = self.rules.starters
-        for i, word in enumerate(self.words):
-            if word in starters:
-                candidate = self._candidate_at(i)
-                if candidate is not None and self._acceptable(i, *candidate):
-                    return (candidate[0], candidate[1], i, candidate[2])
-        return None
-
-    def _candidate_at(self, i: int) -> tuple[str, str, int] | None:
+    def candidate_at(self, i: int) -> _Candidate | None:
+        """The longest phrase starting at word i, else the affirmative or emoji it is, else None."""
         words, rules = self.words, self.rules
         options = rules.phrases.get(words[i])
         if options:
@@ -673,99 +719,25 @@ class _Sentence:
                 if needed <= self.present:
                     end = _match_phrase(words, i, phrase_words)
                     if end is not None:
-                        return "phrase", phrase, end
+                        return _Candidate("phrase", phrase, i, end)
         if words[i] in rules.affirmatives:
-            return "affirmative", words[i], i + 1
+            return _Candidate("affirmative", words[i], i, i + 1)
         if words[i] in PRAISE_EMOJI:
-            return "emoji", words[i], i + 1
+            return _Candidate("emoji", words[i], i, i + 1)
         return None
 
-    def _acceptable(self, i: int, rule: str, matched: str, j: int) -> bool:
-        """Apply, cheapest first, the rules that make a praise word not praise; True if none fires."""
-        words, rules, present = self.words, self.rules, self.present
-        clause = self.clause[i]
-        after = words[j] if j < len(words) and self.clause[j] != j else None
-        if rule == "emoji":
-            return present <= rules.short_vocabulary and _NEGATIVES.isdisjoint(present)
-        if rule == "affirmative" and (self.last_cue > i or not (
-                self._leads(i) or self.is_short or self._praises_reply(i, after))):
-            return False
-        # An adjective (or "that") followed by a noun is about that noun: "nice weather", "I like that movie".
-        last = words[j - 1]
-        if after is not None and after not in rules.follow_ok and (
-                rule == "affirmative" or last in rules.affirmatives or last in _NOUN_TAKERS):
-            return False
-        # Aimed at someone else: "Good job, Sarah", "Nice one Jake".
-        if (j < len(words) and self.original[j][:1].isupper() and words[j] not in rules.follow_ok
-                and words[j] not in ("i", "i'm")):
-            return False
-        if matched.split()[0] not in _NEGATORS and not _NEGATORS.isdisjoint(words[max(clause, i - 3):i]):
-            return False
-        if self.is_question and (self.clause[j - 1] == self.clause[-1] or words[clause] in _QUESTION_WORDS):
-            return False
-        if i > 0 and words[0] in _QUESTION_WORDS and not (
-                words[0] in ("what", "how") and (words[1] in ("a", "an") or words[1] in rules.affirmatives)):
-            return False
-        if self.quoted[i] or self.has_meta:
-            return False
-        if 0 <= self.request_start < i or 0 <= self.first_conditional < i or self.last_if >= j:
-            return False
-        if 0 <= self.first_say < i:
-            return False
-        if self.third_person_seen is not None and self.third_person_seen[i] >= clause:
-            return False
-        if rule == "phrase" and self.speaker_seen is not None and self._about_the_speaker(i, j):
-            return False
-        if self.subject_limit.get(clause, len(words) + 1) <= i or self._named_subject(i):
-            return False
-        negatives = self.negatives
-        return negatives is None or not (negatives[0][i] or negatives[1][j - 1])
 
-    def _leads(self, i: int) -> bool:
-        """Only fillers, intensifiers and frames ("that's", "what a") stand before word i in its clause."""
-        lead = self.rules.lead
-        return all(self.words[k] in lead for k in range(self.clause[i], i))
+class _Candidate:
+    """Praise words found in a sentence: which rule found them, and words[i:j]."""
 
-    def _praises_reply(self, i: int, after: str | None) -> bool:
-        """An affirmative ending a clause about the reply: "the way you explained it was perfect"."""
-        words, k, start = self.words, i, self.clause[i]
-        while k > start and words[k - 1] in _INTENSIFIERS:
-            k -= 1
-        return after is None and k > start and words[k - 1] in _COPULAS and self.reply_seen[i] >= start
+    __slots__ = ("rule", "matched", "i", "j")
 
-    def _about_the_speaker(self, i: int, j: int) -> bool:
-        """The user says it of themselves: "I nailed it", "I feel much better", "I had a good one".
-
-        A phrase that is the speaker's reaction to the reply or addressed to it ("I really love it",
-        "I couldn't have said it better", "I'm so proud of you") is still praise.
-        """
-        k = self.speaker_seen[i]
-        return (k >= self.clause[i] and all(word in _SPEAKER_BRIDGE for word in self.words[k + 1:i])
-                and _REACTION_WORDS.isdisjoint(self.words[i:j]))
-
-    def _named_subject(self, i: int) -> bool:
-        """The sentence opens with someone's name doing something: "Dave made a great point"."""
-        words = self.words
-        return (i > 1 and self.original[0][:1].isupper() and words[0] not in self.rules.known
-                and words[1] in _SUBJECT_VERBS)
-
-
-_REPLY_OR_YOU = _REPLY_NOUNS | {"you"}
-_SARCASM_CUES = frozenset(("another", "again"))
-_SARCASM_CUES_WITH_YOU = frozenset(("another",))  # "you did it again" is not a complaint about the world
-_IF_WORDS = frozenset(("if", "unless"))
-# Phrase endings that, like an adjective, describe a noun that follows: "I like that movie", "a well written book".
-_NOUN_TAKERS = frozenset("that this done written explained notch tier impressive".split())
-_SPEAKER = frozenset("i i'm i've we we're we've".split())
-# What may stand between the speaker and a phrase about them: "I was", "I feel", "I had a", "I'm totally".
-_SPEAKER_BRIDGE = _INTENSIFIERS | _COPULAS | frozenset(
-    "am 'm feel feeling felt had have has did do made make got get getting doing been be a an the".split())
-# Words that make a phrase the speaker's reaction to the reply, or aimed at it, rather than about the speaker.
-_REACTION_WORDS = frozenset(
-    "love loved like liked laughed impressed proud needed wanted me my i i'm you you're your couldn't can't".split())
+    def __init__(self, rule: str, matched: str, i: int, j: int) -> None:
+        self.rule, self.matched, self.i, self.j = rule, matched, i, j
 
 
 def _first_index(words: list[str], vocabulary: frozenset[str]) -> int:
+    """The index of the first word in *vocabulary*, or -1."""
     return next((k for k, word in enumerate(words) if word in vocabulary), -1)
 
 
@@ -792,22 +764,260 @@ def _match_phrase(words: list[str], i: int, phrase: tuple[str, ...]) -> int | No
     return k
 
 
-def _is_short(words: list[str], rules: _Rules) -> bool:
-    """The original rule: a short message made only of praise vocabulary ("Answer was perfect")."""
-    counted = [w for w in words if w not in rules.names and w not in _FILLERS]
-    return len(counted) <= SHORT_AFFIRMATIVE_MAX_WORDS and all(
-        w in rules.short_vocabulary or w in _FRAME_WORDS for w in counted)
+# --- Vetoes: the rules that make praise words not praise ------------------------------------------
+#
+# Each veto is one function named for what it catches, called only when the
+# sentence holds one of its trigger words (None: always).  _VETOES lists them
+# cheapest first; the first that fires rejects the candidate and names why.
+
+def _veto_emoji_among_words(s: _Sentence, c: _Candidate) -> bool:
+    """A praise emoji counts only in a sentence of praise vocabulary: not "I watched six episodes 😂", "👏 broken"."""
+    return not s.present <= s.rules.short_vocabulary
 
 
-def _request_start(words: list[str]) -> int:
-    """Index of the verb if the sentence opens with a request ("Give me a good one"), else -1."""
-    for k, word in enumerate(words):
-        if word in _IMPERATIVES:
-            # "Think of a good name" asks; "I think that was great" is an opinion.
-            return -1 if word == "think" and k and words[k - 1] in _SPEAKER else k
-        if word not in _REQUEST_LEAD and word not in _FILLERS:
-            return -1
-    return -1
+def _veto_sarcasm_cue(s: _Sentence, c: _Candidate) -> bool:
+    """A leading affirmative before "another" or "again": "Great, another meeting"."""
+    return s.last_cue > c.i
+
+
+def _veto_not_leading(s: _Sentence, c: _Candidate) -> bool:
+    """An affirmative that neither leads its clause, nor fills a short message, nor ends "the reply was X"."""
+    return not (_leads(s, c.i) or s.is_short or _praises_reply(s, c.i, _word_after(s, c)))
+
+
+def _veto_describes_a_thing(s: _Sentence, c: _Candidate) -> bool:
+    """A praise word followed by a noun is about that noun: "nice weather", "I like that movie"."""
+    after = _word_after(s, c)
+    last = s.words[c.j - 1]
+    return after is not None and after not in s.rules.follow_ok and (
+        c.rule == "affirmative" or last in s.rules.affirmatives or last in _NOUN_TAKERS)
+
+
+def _veto_someone_else(s: _Sentence, c: _Candidate) -> bool:
+    """Praise followed by another capitalised name: "Good job, Sarah", "Nice one Jake"."""
+    j, words = c.j, s.words
+    return (j < len(words) and words[j] not in s.rules.follow_ok and words[j] not in ("i", "i'm")
+            and s.original[j][:1].isupper())
+
+
+def _veto_negation(s: _Sentence, c: _Candidate) -> bool:
+    """A negator up to three words before, in the same clause: "not good", "never a nice one"."""
+    return c.matched.split()[0] not in _NEGATORS and not _NEGATORS.isdisjoint(
+        s.words[max(s.clause[c.i], c.i - 3):c.i])
+
+
+def _veto_question(s: _Sentence, c: _Candidate) -> bool:
+    """A question about the praise word: "was that good?", "good, right?"."""
+    clause = s.clause
+    return s.is_question and (clause[c.j - 1] == clause[-1] or s.words[clause[c.i]] in _QUESTION_WORDS)
+
+
+def _veto_question_word_first(s: _Sentence, c: _Candidate) -> bool:
+    """A sentence that opens with a question word, unmarked: "is that good", but not "what a great answer"."""
+    words = s.words
+    return c.i > 0 and words[0] in _QUESTION_WORDS and not (
+        words[0] in ("what", "how") and (words[1] in ("a", "an") or words[1] in s.rules.affirmatives))
+
+
+def _veto_quoted(s: _Sentence, c: _Candidate) -> bool:
+    """Praise words inside double quotes are quoted, not said: 'he wrote "great job"'."""
+    return s.quoted[c.i]
+
+
+def _veto_talk_about_praise(s: _Sentence, c: _Candidate) -> bool:
+    """The sentence talks about praise words: "the trigger phrase is good job"."""
+    return True
+
+
+def _veto_request(s: _Sentence, c: _Candidate) -> bool:
+    """The sentence opens with a request before the praise: "give me a good one"."""
+    return 0 <= s.request_start < c.i
+
+
+def _veto_conditional(s: _Sentence, c: _Candidate) -> bool:
+    """Hypothetical praise: "that would be perfect", "perfect if it were true"."""
+    return 0 <= s.first_conditional < c.i or s.last_if >= c.j
+
+
+def _veto_reported_speech(s: _Sentence, c: _Candidate) -> bool:
+    """Praise after a verb of saying is quoted: "when I say well done"."""
+    return 0 <= s.first_say < c.i
+
+
+def _veto_third_person(s: _Sentence, c: _Candidate) -> bool:
+    """Someone else earlier in the clause: "she did a great job"."""
+    return s.third_person_seen[c.i] >= s.clause[c.i]
+
+
+def _veto_about_the_speaker(s: _Sentence, c: _Candidate) -> bool:
+    """The user says a phrase of themselves: "I nailed it", "I feel much better", "I had a good one".
+
+    A phrase that is the speaker's reaction to the reply or addressed to it ("I really love it",
+    "I couldn't have said it better", "I'm so proud of you") is still praise.
+    """
+    if c.rule != "phrase":
+        return False
+    k = s.speaker_seen[c.i]
+    return (k >= s.clause[c.i] and all(word in _SPEAKER_BRIDGE for word in s.words[k + 1:c.i])
+            and _REACTION_WORDS.isdisjoint(s.words[c.i:c.j]))
+
+
+def _veto_other_subject(s: _Sentence, c: _Candidate) -> bool:
+    """The clause's subject is something other than the reply: "my soup was perfect"."""
+    return s.subject_limit.get(s.clause[c.i], len(s.words) + 1) <= c.i
+
+
+def _veto_named_subject(s: _Sentence, c: _Candidate) -> bool:
+    """The sentence opens with someone's name doing something: "Dave made a great point"."""
+    words = s.words
+    return (c.i > 1 and words[1] in _SUBJECT_VERBS and words[0] not in s.rules.known
+            and s.original[0][:1].isupper())
+
+
+def _veto_complaint_nearby(s: _Sentence, c: _Candidate) -> bool:
+    """A word of things going wrong on either side, with no "but" between: "great, it crashed"."""
+    left, right = s.negatives
+    return left[c.i] or right[c.j - 1]
+
+
+@dataclass(frozen=True)
+class _Veto:
+    """A named rule that rejects a candidate: run only for *rules*, and only if a *trigger* word is present."""
+
+    name: str
+    check: Callable[[_Sentence, _Candidate], bool]
+    triggers: frozenset[str] | None  # None: always run
+    rules: frozenset[str]
+
+
+_WORD_RULES = frozenset(("phrase", "affirmative"))
+_EMOJI_RULE = frozenset(("emoji",))
+_VETOES: tuple[_Veto, ...] = (
+    _Veto("emoji_among_words", _veto_emoji_among_words, None, _EMOJI_RULE),
+    _Veto("sarcasm_cue", _veto_sarcasm_cue, _SARCASM_CUES, frozenset(("affirmative",))),
+    _Veto("not_leading", _veto_not_leading, None, frozenset(("affirmative",))),
+    _Veto("describes_a_thing", _veto_describes_a_thing, None, _WORD_RULES),
+    _Veto("someone_else", _veto_someone_else, None, _WORD_RULES),
+    _Veto("negation", _veto_negation, _NEGATORS, _WORD_RULES),
+    _Veto("question", _veto_question, None, _WORD_RULES),
+    _Veto("question_word_first", _veto_question_word_first, _QUESTION_WORDS, _WORD_RULES),
+    _Veto("quoted", _veto_quoted, None, _WORD_RULES),
+    _Veto("talk_about_praise", _veto_talk_about_praise, _META_WORDS, _WORD_RULES),
+    _Veto("request", _veto_request, _IMPERATIVES, _WORD_RULES),
+    _Veto("conditional", _veto_conditional, _CONDITIONALS, _WORD_RULES),
+    _Veto("reported_speech", _veto_reported_speech, _SAY_WORDS, _WORD_RULES),
+    _Veto("third_person", _veto_third_person, _THIRD_PERSON, _WORD_RULES),
+    _Veto("about_the_speaker", _veto_about_the_speaker, _SPEAKER, frozenset(("phrase",))),
+    _Veto("other_subject", _veto_other_subject, _DETERMINERS, _WORD_RULES),
+    _Veto("named_subject", _veto_named_subject, None, _WORD_RULES),
+    _Veto("complaint_nearby", _veto_complaint_nearby, _NEGATIVES, _WORD_RULES),
+)
+#: The name of the message-level veto: a sarcastic word sequence anywhere ("just great", "yeah right").
+SARCASM_VETO = "sarcasm"
+#: Every veto's name, for explain and the scorer's features.
+VETO_NAMES: tuple[str, ...] = (SARCASM_VETO, *(veto.name for veto in _VETOES))
+
+
+def _veto_for(sentence: _Sentence, candidate: _Candidate) -> str | None:
+    """The name of the first veto that rejects *candidate*, or None if none does."""
+    present, rule = sentence.present, candidate.rule
+    for veto in _VETOES:
+        if rule in veto.rules and (veto.triggers is None or not veto.triggers.isdisjoint(present)) \
+                and veto.check(sentence, candidate):
+            return veto.name
+    return None
+
+
+def _word_after(s: _Sentence, c: _Candidate) -> str | None:
+    """The word after the candidate, if it is in the same clause."""
+    j = c.j
+    return s.words[j] if j < len(s.words) and s.clause[j] != j else None
+
+
+def _leads(s: _Sentence, i: int) -> bool:
+    """Only fillers, intensifiers and frames ("that's", "what a") stand before word i in its clause."""
+    lead = s.rules.lead
+    return all(s.words[k] in lead for k in range(s.clause[i], i))
+
+
+def _praises_reply(s: _Sentence, i: int, after: str | None) -> bool:
+    """An affirmative ending a clause about the reply: "the way you explained it was perfect"."""
+    words, k, start = s.words, i, s.clause[i]
+    while k > start and words[k - 1] in _INTENSIFIERS:
+        k -= 1
+    return after is None and k > start and words[k - 1] in _COPULAS and s.reply_seen[i] >= start
+
+
+def _sarcastic(tokens: list[str], present: set[str]) -> bool:
+    """The message-level veto: a sarcastic word sequence anywhere ("just great", "thanks for nothing")."""
+    if _SARCASM_WORDS.isdisjoint(present):
+        return False
+    for pattern in _SARCASM:
+        if present.issuperset(pattern):
+            first, size, wanted = pattern[0], len(pattern), list(pattern)
+            if any(tokens[k:k + size] == wanted for k, token in enumerate(tokens) if token == first):
+                return True
+    return False
+
+
+# --- The rules over a message ------------------------------------------------------------------------
+
+@dataclass
+class _RuleResult:
+    """What the rules found in a message: the accepted match, else the first veto that rejected a candidate."""
+
+    match: PraiseMatch | None = None
+    veto: str | None = None  # the veto of the first rejected candidate
+    vetoed: str | None = None  # what that veto rejected
+    vetoes: set[str] = field(default_factory=set)  # every veto that fired
+
+
+def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
+    """Run the candidates of every sentence that holds a trigger word past the vetoes, in order."""
+    result = _RuleResult()
+    present = set(tokens)
+    if _sarcastic(tokens, present):
+        result.veto = SARCASM_VETO
+        result.vetoes.add(SARCASM_VETO)
+        return result
+    triggers = rules.triggers
+    starts = [k for k, token in enumerate(tokens) if token in triggers]
+    if not starts:
+        return result
+    ends = [k for k, token in enumerate(tokens) if token in _SENTENCE_ENDS]
+    cased = _CasedTokens(text, tokens)
+    done_until = -1
+    for position in starts:
+        if position <= done_until:
+            continue
+        start, end = _sentence_bounds(ends, position, len(tokens))
+        done_until = end
+        sentence_tokens = [_APOSTROPHES.get(token, token) for token in tokens[start:end]]
+        is_question = end < len(tokens) and tokens[end] == _QUESTION_END
+        sentence = _Sentence(sentence_tokens, cased, start, is_question, rules)
+        starters = rules.starters
+        for i, word in enumerate(sentence.words):
+            if word not in starters:
+                continue
+            candidate = sentence.candidate_at(i)
+            if candidate is None:
+                continue
+            veto = _veto_for(sentence, candidate)
+            if veto is None:
+                fixed = [_APOSTROPHES.get(token, token) for token in tokens[:start]] + sentence_tokens
+                result.match = _locate(text, fixed, sentence.words[candidate.i:candidate.j],
+                                       start + sentence.token_index[candidate.i], candidate.rule, candidate.matched)
+                return result
+            if result.veto is None:
+                result.veto, result.vetoed = veto, candidate.matched
+            result.vetoes.add(veto)
+    return result
+
+
+def _sentence_bounds(ends: list[int], position: int, size: int) -> tuple[int, int]:
+    """The tokens of the sentence around *position*, given where every sentence ends."""
+    k = bisect.bisect_left(ends, position)
+    return (ends[k - 1] + 1 if k else 0), (ends[k] if k < len(ends) else size)
 
 
 def _locate(text: str, tokens: list[str], words: list[str], token_index: int, rule: str,
@@ -824,9 +1034,407 @@ def _locate(text: str, tokens: list[str], words: list[str], token_index: int, ru
 
 @functools.lru_cache(maxsize=512)
 def _word_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Regular expressions for the first word alone and for all the words with anything non-word between."""
     patterns = [re.escape(word).replace("'", "['\u2019]?") for word in words]
     first = re.compile(rf"(?<![\w'\u2019]){patterns[0]}(?![\w'\u2019])", re.IGNORECASE)
     return first, re.compile(r"[\W_]*".join(patterns), re.IGNORECASE)
+
+
+# --- The learned scorer ----------------------------------------------------------------------------------
+#
+# Logistic regression over a message's features: its words and word pairs
+# (lower case, no apostrophes, each emoji a word) and the rule signals below.
+# The weights live in fine_tuning_capture_weights.py beside this module,
+# written by tools/train_praise_scorer.py; without a usable weights file the
+# rules decide alone and a warning is logged once.
+
+#: The feature scheme the weights file must have been trained for; bump it when _scorer_features changes.
+SCORER_FORMAT = 1
+_WEIGHTS_FILE = Path(__file__).resolve().with_name("fine_tuning_capture_weights.py")
+# Prefix of the rule-signal features; no word can start with it.
+_SIGNAL = "#"
+# Message lengths, in words, that get a feature of their own: a one-word message differs from a transcript.
+_LENGTH_BUCKETS = ((1, "#len:1"), (3, "#len:2-3"), (8, "#len:4-8"), (20, "#len:9-20"))
+_LENGTH_LONG = "#len:21+"
+
+
+def _scorer_table() -> dict[int, str | None]:
+    """str.translate table for the scorer: apostrophes dropped, emoji and symbols kept as words, the rest spaces."""
+    table: dict[int, str | None] = {code: " " for code in range(128) if not chr(code).isalnum()}
+    for char in "'\u2018\u2019\u02bc`\u00b4":
+        table[ord(char)] = None
+    for char in "\u00a0\u2010\u2013\u2014\u201c\u201d\u201e\u00ab\u00bb\u2026\u200b\u200d\ufe0f\u2028\u2029\x85":
+        table[ord(char)] = " "
+    for low, high in ((0x2190, 0x2BFF), (0x1F000, 0x1FAFF)):  # arrows, symbols, emoji: a word each
+        for code in range(low, high + 1):
+            table[code] = f" {chr(code)} "
+    for code in range(0x1F3FB, 0x1F400):  # skin tones belong to the emoji before them
+        table[code] = None
+    return table
+
+
+_SCORER_TABLE = _scorer_table()
+# The same for an ASCII message, as a bytes table (many times faster): punctuation to spaces, apostrophes kept
+# (the rules' first look needs them; they are deleted after).
+_SCORER_ASCII_TABLE = _ASCII_WORDS_TABLE
+
+
+def _both_forms(vocabulary: frozenset[str]) -> frozenset[Any]:
+    """*vocabulary* as str and as bytes, so one set test serves the ASCII fast path (bytes words) and the rest."""
+    return vocabulary | frozenset(word.encode() for word in vocabulary if word.isascii())
+
+
+# Word classes the scorer sees as one feature each: the message holds a word of the class.
+_WORD_CLASSES: tuple[tuple[str, frozenset[Any]], ...] = tuple((name, _both_forms(vocabulary)) for name, vocabulary in (
+    ("#negation", _SCORER_NEGATORS),
+    ("#you", _SECOND_PERSON),
+    ("#laughter", _LAUGHTER),
+    ("#sarcasm_cue", _SCORER_SARCASM_CUES),
+    ("#praise_emoji", frozenset(PRAISE_EMOJI)),
+    ("#approval", _APPROVAL_WORDS),
+    ("#complaint", _COMPLAINT_WORDS),
+))
+# Classes that mean more together: "you're useless" is not "you're a genius"; "not helpful" is not "helpful".
+_CLASS_PAIRS = (("#approval", "#you"), ("#complaint", "#you"), ("#approval", "#negation"), ("#approval", "#question"))
+
+
+def _position_signals(words: list[str]) -> list[str]:
+    """The message's length bucket, first word, last word and first two words, as features."""
+    count = len(words)
+    signals = [_length_signal(count)]
+    if count:
+        signals += [f"#first:{words[0]}", f"#last:{words[-1]}"]
+        if count > 1:
+            signals.append(f"#first2:{words[0]} {words[1]}")
+    return signals
+
+
+def _length_signal(count: int) -> str:
+    """The length-bucket feature of a message of *count* words."""
+    return next((name for limit, name in _LENGTH_BUCKETS if count <= limit), _LENGTH_LONG)
+
+
+def _class_signals(present: set[Any], question: bool, rules_result: _RuleResult | None) -> list[str]:
+    """The word classes present, the pairs of them, the question mark and what the rules found, as features."""
+    signals = [name for name, vocabulary in _WORD_CLASSES if not vocabulary.isdisjoint(present)]
+    if question:
+        signals.append("#question")
+    if len(signals) > 1:
+        signals += [f"{one}+{other[1:]}" for one, other in _CLASS_PAIRS if one in signals and other in signals]
+    if rules_result is not None:
+        if rules_result.match is not None:
+            # The rule with each class beside it: "Great, it crashed" is not "Great, you remembered".
+            rule = f"#rule:{rules_result.match.rule}"
+            signals += [rule, *(f"{rule}+{name[1:]}" for name, _ in _WORD_CLASSES if name in signals)]
+            if question:
+                signals.append(f"{rule}+question")
+        signals += [f"#veto:{name}" for name in sorted(rules_result.vetoes)]
+    return signals
+
+
+def _read(text: str) -> tuple[str, list[Any], _RuleResult | None]:
+    """Normalise *text* and read it once for both the rules and the scorer.
+
+    Returns the NFKC-normalised text, the scorer's words (bytes for an ASCII
+    message, the fast path; else str) and the rules' findings (None when the
+    message holds no trigger word, so the rules did not run).
+    """
+    rules = _rules if _rules.is_current() else _current_rules()
+    if text.isascii():
+        lower = text.lower()
+        # bytes.translate is a plain table lookup, many times faster than str.translate.
+        looked = lower.encode("ascii").translate(_ASCII_WORDS_TABLE)
+        holds_trigger = not rules.ascii_triggers.isdisjoint(looked.split())
+        words: list[Any] = looked.replace(b"'", b"").split()
+    else:
+        text = unicodedata.normalize("NFKC", text)
+        lower = text.lower()
+        holds_trigger = True  # the token test below is the first look
+        words = lower.translate(_SCORER_TABLE).split()
+    result = None
+    if holds_trigger:
+        tokens = _tokens(lower)
+        if not rules.triggers.isdisjoint(tokens):
+            result = _apply_rules(text, tokens, rules)
+    return text, words, result
+
+
+def _scorer_features(text: str) -> list[str]:
+    """Every feature of *text* the scorer weighs, sorted: words, word pairs and rule signals.
+
+    The trainer and explain_praise use this; _decide weighs the same features
+    without building this list.
+    """
+    if not text or not isinstance(text, str):
+        return []
+    text, words, result = _read(text)
+    words = [word.decode() if isinstance(word, bytes) else word for word in words]
+    features = set(words)
+    features.update(map(" ".join, zip(words, words[1:], strict=False)))
+    features.update(_position_signals(words))
+    features.update(_class_signals(set(words), "?" in text, result))
+    return sorted(features)
+
+
+class _Scorer:
+    """Loaded weights: a score is the bias plus the weights of the features present, as a probability."""
+
+    def __init__(self, weights: dict[str, float], bias: float, threshold: float, rule_threshold: float) -> None:
+        self.weights = weights
+        self.bias, self.threshold, self.rule_threshold = bias, threshold, rule_threshold
+        # The fast path looks every word, pair and position feature up in one table, keyed without building
+        # names: a word as itself, a pair as a tuple, "#first:w" as (_FIRST, w) and so on; each ASCII key
+        # twice, as str and as bytes (the ASCII path reads bytes).
+        self.fast: dict[Any, float] = {}
+        for key, value in weights.items():
+            for form in _fast_keys(key):
+                self.fast[form] = value
+
+    @staticmethod
+    def probability(total: float) -> float:
+        """The logistic function, safe for any total."""
+        return 1.0 / (1.0 + math.exp(-total)) if total > -700 else 0.0
+
+    def contributions(self, features: Iterable[str]) -> dict[str, float]:
+        """The weight of each feature present that the scorer knows."""
+        weights = self.weights
+        return {feature: weights[feature] for feature in features if feature in weights}
+
+
+# Tags of the position features in _Scorer.fast (small ints: no word is one).
+_FIRST, _LAST, _LENGTH = 0, 1, 2
+
+
+def _fast_keys(feature: str) -> list[Any]:
+    """The keys of *feature* in _Scorer.fast (none for the signals _class_signals names at run time)."""
+    if feature.startswith(_SIGNAL):
+        kind, _, rest = feature.partition(":")
+        if kind == "#first":
+            keys = [(_FIRST, rest)]
+        elif kind == "#last":
+            keys = [(_LAST, rest)]
+        elif kind == "#first2":
+            keys = [(_FIRST, *rest.split(" "))]
+        else:
+            return [(_LENGTH, count) for count in range(_LENGTH_BUCKETS[-1][0] + 2)
+                    if _length_signal(count) == feature]
+    else:
+        keys = [tuple(feature.split(" ")) if " " in feature else feature]
+    if feature.isascii():
+        keys += [tuple(part.encode() if isinstance(part, str) else part for part in key) if isinstance(key, tuple)
+                 else key.encode() for key in keys]
+    return keys
+
+
+def _load_scorer(path: Path = _WEIGHTS_FILE) -> _Scorer | None:
+    """Read the weights file; on any problem log a warning and return None (the rules then decide alone)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+        data = ast.literal_eval(source.split("WEIGHTS = ", 1)[1])
+        if data.get("format") != SCORER_FORMAT:
+            raise ValueError(f"format {data.get('format')!r}, expected {SCORER_FORMAT}")
+        weights = data["weights"]
+        if not isinstance(weights, dict) or not all(
+                isinstance(key, str) and isinstance(value, float) and math.isfinite(value)
+                for key, value in weights.items()):
+            raise ValueError("weights must map feature names to finite floats")
+        numbers = [float(data[key]) for key in ("bias", "threshold", "rule_threshold")]
+        if not all(math.isfinite(number) for number in numbers):
+            raise ValueError("bias and thresholds must be finite")
+        return _Scorer(weights, *numbers)
+    except Exception as error:  # noqa: BLE001 - a bad weights file must never stop the chat
+        logger.warning("praise scorer disabled, the rules decide alone: %s: %s: %s",
+                       path.name, type(error).__name__, error)
+        return None
+
+
+_scorer_state: list[_Scorer | None] = []  # empty until first use; then [the scorer or None]
+
+
+def _current_scorer() -> _Scorer | None:
+    """The scorer, loaded on first use."""
+    if not _scorer_state:
+        _scorer_state.append(_load_scorer())
+    return _scorer_state[0]
+
+
+# --- Deciding ------------------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Decision:
+    """Everything one decision found: the match if praise, else the veto that rejected it; the score."""
+
+    match: PraiseMatch | None
+    veto: str | None = None
+    vetoed: str | None = None  # what the veto rejected: a phrase, word or emoji
+    score: float | None = None  # the scorer's probability, if it was asked
+    threshold: float | None = None  # the threshold the score was held against
+    features: list[str] = field(default_factory=list)  # filled only when explaining
+
+
+def _decide(text: str, explain: bool = False) -> _Decision:
+    """Rules first, then the scorer: see the section comment and detect_praise."""
+    if not text or not isinstance(text, str):
+        return _Decision(None)
+    scorer = _scorer_state[0] if _scorer_state else _current_scorer()
+    text, words, result = _read(text)
+    match, veto, vetoed = (result.match, result.veto, result.vetoed) if result else (None, None, None)
+    stands = match is not None and (match.rule == "phrase" or _rule_stands(text, match, len(words)))
+    if scorer is None or (stands and not explain):
+        return _Decision(match, None if match else veto, None if match else vetoed)
+    # The weights of the words, pairs and position features present, then of the other signals: the
+    # same features as _scorer_features, looked up without building their names (see _Scorer.fast).
+    count = len(words)
+    present = set(words)
+    if count:
+        present.update(zip(words, words[1:], strict=False))
+        present.update(((_FIRST, words[0]), (_LAST, words[-1]), (_LENGTH, min(count, _LENGTH_BUCKETS[-1][0] + 1))))
+        if count > 1:
+            present.add((_FIRST, words[0], words[1]))
+    else:
+        present.add((_LENGTH, 0))
+    fast = scorer.fast
+    known = fast.keys() & present
+    values = [scorer.bias, *map(fast.__getitem__, known)]
+    signal_weights = scorer.weights
+    values += [signal_weights.get(name, 0.0) for name in _class_signals(present, "?" in text, result)]
+    score = scorer.probability(math.fsum(values))
+    features = _scorer_features(text) if explain else []
+    if stands:
+        return _Decision(match, score=score, features=features)
+    if match is not None:  # an affirmative or emoji the rules accepted: maybe sarcasm ("Oh great. Now it's gone.")
+        if score >= scorer.rule_threshold:
+            return _Decision(match, score=score, threshold=scorer.rule_threshold, features=features)
+        return _Decision(None, SCORER_VETO, match.matched, score, scorer.rule_threshold, features)
+    if score >= scorer.threshold:
+        return _Decision(_scorer_match(text, known, fast), score=score, threshold=scorer.threshold,
+                         features=features)
+    return _Decision(None, veto, vetoed, score, scorer.threshold, features)
+
+
+def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
+    """Whether an affirmative or emoji the rules accepted stands whatever the scorer says.
+
+    It stands in a short message ("Great, thanks!"), at the end of the message
+    ("Wow. Amazing."), and when what follows it names the reply, thanks, asks
+    or requests ("Perfect answer", "Perfect! Now tell me the time").  Otherwise
+    -- "Oh perfect. Now the whole thing's locked up" -- the scorer may call it
+    sarcasm.
+    """
+    if word_count <= SHORT_AFFIRMATIVE_MAX_WORDS:
+        return True
+    following = _tokens(text[match.end:match.end + _LOOK_AHEAD].lower())
+    following = [token for token in following if _is_word(token) and token not in _STANDS_SKIPPED][:1]
+    return not following or following[0] in _STANDS_AFTER
+
+
+# Characters after a match read for the words that follow it.
+_LOOK_AHEAD = 60
+# Words after an accepted affirmative that are passed over when deciding whether it stands: "Perfect, so now ...".
+_STANDS_SKIPPED = _REQUEST_LEAD | _FILLERS | _ASSISTANT_WORDS
+# Words after an accepted affirmative that make it stand: the reply named, thanks, a question or a request.
+_STANDS_AFTER = _REPLY_NOUNS | _THANKS | _QUESTION_WORDS | _IMPERATIVES | frozenset(("thx", "ta"))
+
+#: The veto name when the scorer overrules a leading affirmative or emoji the rules accepted ("Oh great.").
+SCORER_VETO = "scorer"
+
+
+def _scorer_match(text: str, known: set[Any], weights: dict[Any, float]) -> PraiseMatch:
+    """A scorer decision as a match: its strongest word or pair, located in the text (else the whole text)."""
+    candidates = []
+    for key in known:
+        if weights[key] > 0 and not (isinstance(key, tuple) and isinstance(key[0], int)):  # not a position feature
+            parts = key if isinstance(key, tuple) else (key,)
+            words = tuple(part.decode() if isinstance(part, bytes) else part for part in parts)
+            candidates.append((weights[key], words))
+    if not candidates:
+        return PraiseMatch("scorer", "", 0, len(text))
+    words = max(candidates)[1]
+    lower = text.lower()
+    start, end = _find_words(lower, words) if len(lower) == len(text) else (0, len(text))
+    return PraiseMatch("scorer", " ".join(words), start, end)
+
+
+def _find_words(lower: str, words: tuple[str, ...]) -> tuple[int, int]:
+    """Where *words* first stand in *lower*, each at word boundaries; else the whole text.
+
+    Plain str.find, not a regular expression: compiling one per scorer match would cost more than the scoring.
+    """
+    start, position = -1, 0
+    for word in words:
+        found = lower.find(word, position)
+        while found >= 0 and not _at_word_boundaries(lower, found, found + len(word)):
+            found = lower.find(word, found + 1)
+        if found < 0:  # a word the scorer read differently from the text (an apostrophe dropped)
+            return 0, len(lower)
+        start = found if start < 0 else start
+        position = found + len(word)
+    return start, position
+
+
+def _at_word_boundaries(lower: str, start: int, end: int) -> bool:
+    """No letter or digit just before *start* or at *end*."""
+    return (start == 0 or not lower[start - 1].isalnum()) and (end == len(lower) or not lower[end].isalnum())
+
+
+# --- The public functions ------------------------------------------------------------------------------
+
+def detect_praise(text: str) -> PraiseMatch | None:
+    """Return why *text* praises the previous reply, or None if it does not.
+
+    The rules come first.  Praise is a phrase from PRAISE_PHRASES, a word from
+    SHORT_AFFIRMATIVES leading a short message or sentence ("Perfect! Now tell
+    me..."), or a praise emoji, unless a named veto (_VETOES) rejects it: negated
+    ("not good"), asked or requested ("was that a good one?", "give me a good
+    one"), conditional ("that would be perfect if..."), about a thing ("nice
+    weather"), aimed at someone else ("good job, Sarah") or said by the user of
+    themselves ("I nailed it!"), talked about ("when I say good one Timmy..."),
+    or sarcastic ("great, now it's broken").  A phrase the rules accept is
+    praise.  Otherwise the learned scorer weighs the whole message, with what
+    the rules found as some of its features: it may find praise no list holds
+    (rule "scorer"), and may overrule a lone affirmative or emoji ("Oh great.").
+    Case, Unicode forms, curly or missing apostrophes, repeated punctuation and
+    emoji are normalised first.  explain_praise says why, feature by feature.
+    """
+    return _decide(text).match
+
+
+def is_praise(text: str) -> bool:
+    """Return True if *text* praises the previous reply (see detect_praise)."""
+    return _decide(text).match is not None
+
+
+def explain_praise(text: str) -> dict[str, Any]:
+    """Why *text* is or is not praise, as a dict.
+
+    Keys: ``praise`` (bool); ``rule`` ("phrase", "affirmative", "emoji" or
+    "scorer") and ``matched`` (the phrase, word, emoji or strongest scorer
+    words) when it is praise; ``veto`` (the name of the rule that rejected
+    it: one of VETO_NAMES, or "scorer") and ``vetoed`` (what it rejected)
+    when praise words were rejected; ``score`` (the scorer's probability, or
+    None without a scorer); ``threshold`` (what the score was held against; None
+    when a rule decided alone); and ``features``: the features that
+    moved the score most, strongest first, as [feature, weight] pairs.
+    """
+    decision = _decide(text, explain=True)
+    match = decision.match
+    scorer = _current_scorer()
+    contributions = scorer.contributions(decision.features) if scorer else {}
+    moved = sorted(contributions.items(), key=lambda item: (-abs(item[1]), item[0]))[:EXPLAIN_TOP_FEATURES]
+    return {
+        "praise": match is not None,
+        "rule": match.rule if match else None,
+        "matched": match.matched if match else None,
+        "veto": decision.veto,
+        "vetoed": decision.vetoed,
+        "score": None if decision.score is None else round(decision.score, 4),
+        "threshold": decision.threshold,
+        "features": [[name, weight] for name, weight in moved],
+    }
+
+
+#: How many of the features that moved the score most explain_praise lists.
+EXPLAIN_TOP_FEATURES = 8
 
 
 # ---------------------------------------------------------------------------
@@ -2224,6 +2832,35 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
+#: The keys of `explain --json`, in order: a fixed contract for scripts.
+EXPLAIN_JSON_KEYS = ("praise", "rule", "matched", "veto", "score")
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Say whether TEXT is praise and why: the rule and phrase that matched, or the veto that rejected it, and
+    the features that moved the scorer most."""
+    text = " ".join(args.text)
+    explained = explain_praise(text)
+    if args.json:
+        print(json.dumps({key: explained[key] for key in EXPLAIN_JSON_KEYS}, ensure_ascii=False))
+        return 0
+    if explained["praise"]:
+        print(f"praise: yes, by rule {explained['rule']!r} on {explained['matched']!r}")
+    elif explained["veto"]:
+        print(f"praise: no, vetoed by {explained['veto']!r} (it rejected {explained['vetoed']!r})")
+    else:
+        print("praise: no, no rule matched" + (" and the scorer is below its threshold" if explained["score"]
+                                                 is not None else ""))
+    if explained["score"] is None:
+        print("scorer: not used" if _current_scorer() else "scorer: unavailable, the rules decided alone")
+    else:
+        against = "" if explained["threshold"] is None else f" against threshold {explained['threshold']}"
+        print(f"scorer: {explained['score']:.3f}{against}")
+    for feature, weight in explained["features"]:
+        print(f"  {weight:+.3f}  {feature}")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m fine_tuning_capture",
@@ -2253,6 +2890,11 @@ def _build_parser() -> argparse.ArgumentParser:
                                       f" dataset_info.json ({', '.join(DATASET_INFO_FORMATS)})")
         elif name == "backfill":
             command.add_argument("logs", nargs="+", metavar="LOG", help="JSON Lines chat logs")
+    explain = commands.add_parser("explain", help=cmd_explain.__doc__, description=cmd_explain.__doc__)
+    explain.set_defaults(handler=cmd_explain)
+    explain.add_argument("text", nargs="+", metavar="TEXT", help="the message (several words are joined by spaces)")
+    explain.add_argument("--json", action="store_true", help=f"print one JSON object with the keys "
+                                                               f"{', '.join(EXPLAIN_JSON_KEYS)}")
     return parser
 
 

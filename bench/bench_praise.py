@@ -1,14 +1,15 @@
-"""Time praise detection per message, beside a straightforward version of the spec's rules.
+"""Time praise detection per message, beside a plain substring detector, on a realistic set of messages.
 
     python bench/bench_praise.py [--repeat N]
 
-Prints the median and p99 time per message on the labelled corpus for
-detect_praise and for the spec's literal rules (substring search over the
-spec's phrases plus the three-word short-affirmative rule), each message timed
-with every detector in turn so that both see the same machine.  Two reference
-rows show the floor any detector with detect_praise's normalisation pays:
-normalising alone, and normalising plus one pass over the words.  Then the
-time for 1 KB, 10 KB, 100 KB and 1 MB messages, including inputs built to
+The realistic set is everyday messages in many voices, most without praise,
+some long: every not-praise and ambiguous message of the train and dev
+writers (tests/data/praise_writers), one praise message in four, and voice
+transcripts of 1-4 KB made by running a writer's consecutive messages
+together.  Each message is timed with every detector in turn (interleaved),
+so a busier stretch of the run falls on all of them alike.  The baseline is
+the original-style detector: any(phrase in text.lower() for the spec's
+phrases).  Then the time for 1 KB to 1 MB messages, including inputs built to
 make a careless matcher backtrack or go quadratic, as µs per KB (flat means
 linear).
 """
@@ -16,6 +17,7 @@ linear).
 from __future__ import annotations
 
 import argparse
+import platform
 import statistics
 import string
 import sys
@@ -27,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from praise_corpus import load_corpus  # noqa: E402
+from praise_corpus import load_split, load_writer  # noqa: E402
 
 import fine_tuning_capture as ftc  # noqa: E402
 
@@ -37,10 +39,19 @@ SPEC_PHRASES = [
     "that's good", "that's great", "i like that", "that's perfect",
 ]
 SPEC_SHORT = {"good", "nice", "perfect", "excellent", "great", "amazing"}
+PRAISE_KEPT = 4  # one praise message in this many goes into the realistic set
+LONG_SIZES = (1_000, 2_000, 4_000)  # characters of the long voice transcripts
+LONG_PER_WRITER = 4  # long transcripts made from each writer
+
+
+def substring_is_praise(text: str) -> bool:
+    """The original-style detector, the baseline for speed: a spec phrase anywhere in the lowered text."""
+    lower = text.lower()
+    return any(phrase in lower for phrase in SPEC_PHRASES)
 
 
 def spec_is_praise(text: str) -> bool:
-    """The spec's rules, taken literally and written plainly: the baseline to beat."""
+    """The spec's rules, taken literally and written plainly (phrases, then the three-word rule)."""
     lower = text.lower()
     for phrase in SPEC_PHRASES:
         if phrase in lower:
@@ -68,10 +79,34 @@ def normalise_and_read(text: str) -> list[str]:
 
 DETECTORS: dict[str, Callable[[str], object]] = {
     "detect_praise": ftc.detect_praise,
-    "spec rules (baseline)": spec_is_praise,
-    "ref: normalising only": normalise_only,
-    "ref: normalise + read words": normalise_and_read,
+    "substring (baseline)": substring_is_praise,
+    "spec rules": spec_is_praise,
 }
+
+
+def realistic_messages() -> tuple[list[str], list[str]]:
+    """The realistic set: (everyday messages, long voice transcripts), from the train and dev writers."""
+    split = load_split()
+    messages: list[str] = []
+    long: list[str] = []
+    for writer in split["train"] + split["dev"]:
+        cases, _ = load_writer(writer)
+        praise_seen = 0
+        for case in cases:
+            if case.praise:
+                praise_seen += 1
+                if praise_seen % PRAISE_KEPT:
+                    continue
+            messages.append(case.text)
+        texts = [case.text.replace("\n", " ") for case in cases]
+        for k in range(LONG_PER_WRITER):
+            size = LONG_SIZES[k % len(LONG_SIZES)]
+            start, run = k * 40, ""
+            while len(run) < size:
+                run += " " + texts[start % len(texts)]
+                start += 1
+            long.append(run[1:size])
+    return messages, long
 
 
 def per_message_times(detectors: dict[str, Callable[[str], object]], messages: list[str],
@@ -97,11 +132,13 @@ def per_message_times(detectors: dict[str, Callable[[str], object]], messages: l
 
 
 def p99(values: list[float]) -> float:
+    """The 99th percentile (nearest rank)."""
     ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
+    return ordered[max(0, int(len(ordered) * 0.99 + 0.5) - 1)]
 
 
 def time_once(detector: Callable[[str], object], text: str, repeat: int = 3) -> float:
+    """Best-of-*repeat* seconds for one call."""
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
@@ -113,9 +150,11 @@ def time_once(detector: Callable[[str], object], text: str, repeat: int = 3) -> 
 def sized(size: int) -> dict[str, str]:
     """Messages of *size* characters: ordinary text, and inputs meant to be slow."""
     prose = "I asked about the vet appointment and you remembered the date, which helps a lot. "
+    voice = "ok so um timmy can you add eggs to the list and uh the big bag of rice not the small one "
     return {
         "prose, praise at the end": (prose * (size // len(prose) + 1))[: size - 20] + " Great response!",
-        "'good ' repeated": ("nice weather " * (size // 13 + 1))[:size],
+        "voice transcript, no praise": (voice * (size // len(voice) + 1))[:size],
+        "'nice weather' repeated": ("nice weather " * (size // 13 + 1))[:size],
         "'not ' then praise": ("not " * (size // 4 + 1))[: size - 5] + " good",
         "commas and quotes": ('"good", ' * (size // 8 + 1))[:size],
         "one long word": "g" * size,
@@ -124,30 +163,37 @@ def sized(size: int) -> dict[str, str]:
     }
 
 
+def report(name: str, measured: list[float], baseline: list[float]) -> str:
+    """One table row: median, p99 and mean in µs, and the mean as a multiple of the baseline's."""
+    return (f"{name:24} {statistics.median(measured) * 1e6:10.2f} {p99(measured) * 1e6:8.2f} "
+            f"{statistics.fmean(measured) * 1e6:8.2f} {statistics.fmean(measured) / statistics.fmean(baseline):14.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    messages = [case.text for case in load_corpus()]
-    times = per_message_times(DETECTORS, messages, args.repeat)
-    ours, spec = times["detect_praise"], times["spec rules (baseline)"]
-    print(f"corpus: {len(messages)} messages, best of {args.repeat} batches each, detectors interleaved")
-    print(f"{'detector':28} {'median µs':>10} {'p99 µs':>8} {'mean µs':>8} {'median / baseline':>18}")
+    print(f"machine: {platform.processor() or platform.machine()}, {platform.system()} {platform.release()}, "
+          f"Python {platform.python_version()}, scorer {'loaded' if ftc._current_scorer() else 'MISSING'}")
+    messages, long = realistic_messages()
+    praised = sum(ftc.is_praise(message) for message in messages + long)
+    print(f"realistic set: {len(messages)} everyday messages + {len(long)} long transcripts "
+          f"({', '.join(str(size) for size in LONG_SIZES)} characters); detect_praise calls {praised} praise")
+    times = per_message_times(DETECTORS, messages + long, args.repeat)
+    baseline = times["substring (baseline)"]
+    print(f"best of {args.repeat} batches per message, detectors interleaved")
+    print(f"{'detector':24} {'median µs':>10} {'p99 µs':>8} {'mean µs':>8} {'mean / baseline':>14}")
     for name, measured in times.items():
-        print(f"{name:28} {statistics.median(measured) * 1e6:10.2f} {p99(measured) * 1e6:8.2f} "
-              f"{statistics.fmean(measured) * 1e6:8.2f} {statistics.median(measured) / statistics.median(spec):18.2f}")
-    print(f"ratio detect_praise / baseline: median {statistics.median(ours) / statistics.median(spec):.2f}, "
-          f"mean {statistics.fmean(ours) / statistics.fmean(spec):.2f}")
-    # Messages with no praise word at all are answered by the first look alone; the rest are analysed.
-    rules = ftc._current_rules()
-    words = [set(message.lower().translate(ftc._TABLE).split()) for message in messages]
-    for name, keep in (("no praise word (first look only)", False), ("holding a praise word (analysed)", True)):
-        picked = [k for k, present in enumerate(words) if (not rules.triggers.isdisjoint(present)) == keep]
-        mine, base = [ours[k] for k in picked], [spec[k] for k in picked]
-        mine_median, base_median = statistics.median(mine), statistics.median(base)
-        print(f"  {name:34} {len(picked):4} messages: median {mine_median * 1e6:6.2f} µs "
-              f"vs {base_median * 1e6:5.2f} µs, ratio {mine_median / base_median:.2f}")
+        print(report(name, measured, baseline))
+    count = len(messages)
+    print("everyday messages only:")
+    for name, measured in times.items():
+        print(report(name, measured[:count], baseline[:count]))
+    print("long transcripts only, µs per KB:")
+    for name, measured in times.items():
+        per_kb = [seconds * 1e6 / (len(text) / 1000) for seconds, text in zip(measured[count:], long, strict=True)]
+        print(f"{name:24} median {statistics.median(per_kb):6.1f}  max {max(per_kb):6.1f}")
 
     sizes = (1_000, 10_000, 100_000, 1_000_000)
     print("\nlong and adversarial messages, detect_praise, best of 3 (the same µs per KB at every size is linear):")

@@ -1,10 +1,18 @@
 """Load the labelled praise corpus (tests/data/praise_corpus.txt) and score a detector on it.
 
     python bench/praise_corpus.py            # precision, recall and F1, overall and per group, and every miss
+    python bench/praise_corpus.py --writers  # the same per writer of tests/data/praise_writers (train and dev)
+    python bench/praise_corpus.py --writers --test   # ... and the test writers: run once, after training
+    python bench/praise_corpus.py --write-misses     # rewrite tests/data/praise_known_misses.tsv
 
 It also scores the held-out file (tests/data/praise_heldout.txt), messages
 written after the rules were settled, as a check that the rules were not
 simply fitted to the corpus.
+
+The writers' files (tests/data/praise_writers/wNN.tsv) are "label<TAB>message"
+lines, label praise, not or ambiguous; SPLIT.md there says which writers are
+train, dev and test.  Ambiguous messages are loaded (their count is reported)
+but left out of precision and recall.
 
 A section header "[group praise]" or "[group not]" labels the messages below
 it; "\\n" in a message stands for a line break.
@@ -22,6 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 CORPUS = ROOT / "tests" / "data" / "praise_corpus.txt"
 HELD_OUT = ROOT / "tests" / "data" / "praise_heldout.txt"
+WRITERS = ROOT / "tests" / "data" / "praise_writers"
+WRITER_LABELS = ("praise", "not", "ambiguous")
+KNOWN_MISSES = ROOT / "tests" / "data" / "praise_known_misses.tsv"
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,47 @@ def load_corpus(path: Path = CORPUS) -> list[Case]:
             raise ValueError(f"{path}:{number}: message before any [group label] header")
         cases.append(Case(line.replace("\\n", "\n"), praise, group, number))
     return cases
+
+
+def load_split(folder: Path = WRITERS) -> dict[str, list[str]]:
+    """The writers of each split ("train", "dev", "test"), read from the table in SPLIT.md."""
+    split: dict[str, list[str]] = {}
+    for line in (folder / "SPLIT.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 2 and cells[0] in ("train", "dev", "test"):
+            split[cells[0]] = cells[1].split()
+    return split
+
+
+def load_writer(writer: str, folder: Path = WRITERS) -> tuple[list[Case], int]:
+    """The labelled messages of one writer (group = the writer), and how many were labelled ambiguous."""
+    cases: list[Case] = []
+    ambiguous = 0
+    path = folder / f"{writer}.tsv"
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("# "):
+            continue
+        label, _, message = line.partition("\t")
+        if label not in WRITER_LABELS or not message:
+            raise ValueError(f"{path}:{number}: expected 'label<TAB>message' with label in {WRITER_LABELS}")
+        if label == "ambiguous":
+            ambiguous += 1
+            continue
+        cases.append(Case(message.replace("\\n", "\n"), label == "praise", writer, number))
+    return cases, ambiguous
+
+
+def load_writers(*splits: str, folder: Path = WRITERS) -> tuple[list[Case], int]:
+    """The labelled messages of every writer in *splits*, in writer order, and the ambiguous count."""
+    split = load_split(folder)
+    cases: list[Case] = []
+    ambiguous = 0
+    for name in splits:
+        for writer in split[name]:
+            found, skipped = load_writer(writer, folder)
+            cases += found
+            ambiguous += skipped
+    return cases, ambiguous
 
 
 @dataclass
@@ -101,12 +153,65 @@ def evaluate(detector: Callable[[str], bool], cases: list[Case]) -> tuple[Score,
     return overall, groups, wrong
 
 
+def all_labelled() -> list[tuple[str, Case]]:
+    """Every labelled message of every file, with the file's short name: the old corpus, the held-out batches,
+    then each writer (all splits: use only after the scorer is final)."""
+    found = [("corpus", case) for case in load_corpus(CORPUS)] + [("heldout", case) for case in load_corpus(HELD_OUT)]
+    for name in ("train", "dev", "test"):
+        for writer in load_split()[name]:
+            found += [(writer, case) for case in load_writer(writer)[0]]
+    return found
+
+
+def misses_text(detector: Callable[[str], bool]) -> str:
+    """The known-misses file: one line per labelled message *detector* gets wrong, in file order.
+
+    Columns: file, line, label (what the message is), group, message (line breaks as \\n).
+    """
+    lines = ["# Messages the detector gets wrong today, one a line: file, line, label, group, message.",
+             "# Regenerate: python bench/praise_corpus.py --write-misses (tests/test_praise.py compares it exactly)."]
+    for source, case in all_labelled():
+        if bool(detector(case.text)) != case.praise:
+            label = "praise" if case.praise else "not"
+            lines.append("\t".join((source, str(case.line), label, case.group, case.text.replace("\n", "\\n"))))
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
+    import argparse
+
     import fine_tuning_capture as ftc
 
-    for title, path in (("corpus", CORPUS), ("held-out", HELD_OUT)):
-        report(title, load_corpus(path), ftc.is_praise)
-        print()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writers", action="store_true", help="score the train and dev writers instead")
+    parser.add_argument("--test", action="store_true", help="with --writers: also the test writers")
+    parser.add_argument("--write-misses", action="store_true", help=f"rewrite {KNOWN_MISSES.name}")
+    args = parser.parse_args()
+    if args.write_misses:
+        KNOWN_MISSES.write_text(misses_text(ftc.is_praise), encoding="utf-8")
+        print(f"wrote {KNOWN_MISSES}")
+        return
+    if not args.writers:
+        for title, path in (("corpus", CORPUS), ("held-out", HELD_OUT)):
+            report(title, load_corpus(path), ftc.is_praise)
+            print()
+        return
+    splits = ("train", "dev", "test") if args.test else ("train", "dev")
+    split = load_split()
+    print(f"{'split':6} {'writer':6} {'n':>4} {'ambig':>5} {'precision':>9} {'recall':>7} {'F1':>6}")
+    for name in splits:
+        total, total_ambiguous = Score(), 0
+        for writer in split[name]:
+            cases, ambiguous = load_writer(writer)
+            score, _, _ = evaluate(ftc.is_praise, cases)
+            for case in cases:
+                total.add(case.praise, ftc.is_praise(case.text))
+            total_ambiguous += ambiguous
+            print(f"{name:6} {writer:6} {len(cases):4} {ambiguous:5} {score.precision:9.3f} {score.recall:7.3f} "
+                  f"{score.f1:6.3f}")
+        counted = total.true_positive + total.false_positive + total.false_negative + total.true_negative
+        print(f"{name:6} {'all':6} {counted:4} {total_ambiguous:5} {total.precision:9.3f} {total.recall:7.3f} "
+              f"{total.f1:6.3f}")
 
 
 def report(title: str, cases: list[Case], detector: Callable[[str], bool]) -> None:

@@ -1,9 +1,13 @@
-"""Praise detection: the labelled corpus, the rules one group at a time, and the knobs a user edits."""
+"""Praise detection: the labelled corpora, the rules one group at a time, the scorer and its weights file,
+explain, and the knobs a user edits.  Each veto has its own cases in test_vetoes.py."""
 
 from __future__ import annotations
 
+import json
+import logging
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +16,8 @@ from conftest import ROOT
 import fine_tuning_capture as ftc
 
 sys.path.insert(0, str(ROOT / "bench"))
-from praise_corpus import evaluate, load_corpus  # noqa: E402
+sys.path.insert(0, str(ROOT / "tools"))
+from praise_corpus import HELD_OUT, KNOWN_MISSES, evaluate, load_corpus, misses_text  # noqa: E402
 
 CASES = load_corpus()
 NEVER_PRAISE = ("negation", "question", "greeting_idiom", "talk_about")
@@ -89,7 +94,13 @@ def test_non_text_is_not_praise():
 
 # --- the knobs ---------------------------------------------------------------------------------
 
-def test_a_phrase_added_to_the_list_works(monkeypatch):
+@pytest.fixture
+def rules_only(monkeypatch):
+    """The rules alone, as with no weights file: what the lists decide, without the scorer."""
+    monkeypatch.setattr(ftc, "_scorer_state", [None])
+
+
+def test_a_phrase_added_to_the_list_works(monkeypatch, rules_only):
     assert not ftc.is_praise("Timmy, you are a treasure")
     monkeypatch.setattr(ftc, "PRAISE_PHRASES", [*ftc.PRAISE_PHRASES, "you are a treasure"])
     match = ftc.detect_praise("Timmy, you are a treasure")
@@ -117,7 +128,23 @@ def test_a_phrase_added_in_the_source_works(tmp_path: Path):
     assert not ftc.is_praise("Honestly, what a legend")
 
 
-def test_removing_a_phrase_stops_it(monkeypatch):
+def test_a_phrase_added_is_praise_whatever_the_scorer_says(monkeypatch):
+    text = "ok the purple walrus, now set a timer for ten minutes"
+    assert not ftc.is_praise(text)
+    monkeypatch.setattr(ftc, "PRAISE_PHRASES", [*ftc.PRAISE_PHRASES, "the purple walrus"])
+    explained = ftc.explain_praise(text)
+    assert (explained["praise"], explained["rule"], explained["matched"]) == (True, "phrase", "the purple walrus")
+    assert explained["score"] < explained_threshold()  # the scorer alone would not have called it praise
+    assert not ftc.is_praise("was that the purple walrus?")  # a strong veto still rejects it
+
+
+def explained_threshold() -> float:
+    scorer = ftc._current_scorer()
+    assert scorer is not None
+    return scorer.threshold
+
+
+def test_removing_a_phrase_stops_it(monkeypatch, rules_only):
     monkeypatch.setattr(ftc, "PRAISE_PHRASES", [p for p in ftc.PRAISE_PHRASES if p != "spot on"])
     assert not ftc.is_praise("spot on")
 
@@ -143,19 +170,22 @@ def test_hook_records_why_it_captured():
     assert example.metadata["praise_match"] == {"rule": "phrase", "matched": "good one", "start": 4, "end": 12}
 
 
-# --- long and hostile input: answers come back (speed is measured in bench/bench_praise.py) ------
+# --- long and hostile input: answers come back, and they are these (speed is in bench/bench_praise.py) ---
 
-@pytest.mark.parametrize("text", [
-    "nice weather " * 20_000,
-    "not " * 50_000 + "good",
-    '"good", ' * 20_000,
-    "g" * 500_000,
-    "Was that good? " * 10_000,
-    "👏 broken " * 20_000,
-    "I asked about the vet. " * 10_000 + "Great response!",
+@pytest.mark.parametrize(("text", "praise", "rule", "veto"), [
+    ("nice weather " * 20_000, False, None, "describes_a_thing"),
+    ("not " * 50_000 + "good", False, None, "not_leading"),
+    ('"good", ' * 20_000, False, None, "quoted"),
+    ("g" * 500_000, False, None, None),
+    ("Was that good? " * 10_000, False, None, "question"),
+    ("👏 broken " * 20_000, True, "scorer", None),  # the scorer's call: a praise emoji outweighs "broken"
+    ("I asked about the vet. " * 10_000 + "Great response!", True, "phrase", None),
 ])
-def test_long_hostile_inputs(text: str):
-    ftc.detect_praise(text)
+def test_long_hostile_inputs(text: str, praise: bool, rule: str | None, veto: str | None):
+    start = time.perf_counter()
+    explained = ftc.explain_praise(text)
+    assert (explained["praise"], explained["rule"], explained["veto"]) == (praise, rule, veto)
+    assert time.perf_counter() - start < 10  # linear: a quadratic step would take minutes here
 
 
 def test_praise_at_the_end_of_a_long_message_is_found():
@@ -180,3 +210,156 @@ def test_benchmark_times_every_detector_on_every_message():
     assert list(times) == list(bench_praise.DETECTORS)
     assert all(len(measured) == 2 and min(measured) > 0 for measured in times.values())
     assert bench_praise.normalise_and_read("Thats great, Timmy!") == ["that's", "great", ",", "timmy", "."]
+
+
+# --- every labelled message: exact decisions, the misses listed by name -------------------------------
+
+def test_every_labelled_message_is_decided_as_listed():
+    """Each message of the old corpus, the held-out batches and all 16 writers is decided as its label says,
+    except exactly the known misses in tests/data/praise_known_misses.tsv (python bench/praise_corpus.py
+    --write-misses rewrites it; its diff shows what a change fixed and what it broke)."""
+    assert misses_text(ftc.is_praise) == KNOWN_MISSES.read_text(encoding="utf-8")
+
+
+def test_old_corpus_has_no_misses():
+    assert "\ncorpus\t" not in KNOWN_MISSES.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("batch", ["heldout", "heldout2", "heldout3", "heldout4"])
+def test_held_out_batch_is_no_worse_than_before_the_scorer(batch: str):
+    before = json.loads((ROOT / "bench" / "praise_baseline.json").read_text(encoding="utf-8"))["batches"][batch]
+    cases = [case for case in load_corpus(HELD_OUT) if case.group.split("_")[0] == batch]
+    now, _, _ = evaluate(ftc.is_praise, cases)
+    assert now.precision >= before["precision"] and now.recall >= before["recall"]
+
+
+# --- explain: every rule, and the command line ----------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "rule", "matched"), [
+    ("Good one, Timmy!", "phrase", "good one timmy"),
+    ("Excellent.", "affirmative", "excellent"),
+    ("👏👏", "emoji", "👏"),
+    ("you sneaky genius", "scorer", "genius"),
+])
+def test_explain_names_the_rule_and_what_matched(text: str, rule: str, matched: str):
+    explained = ftc.explain_praise(text)
+    assert (explained["praise"], explained["rule"], explained["matched"], explained["veto"]) == (
+        True, rule, matched, None)
+    assert ftc.detect_praise(text).as_metadata()["rule"] == rule
+
+
+def test_explain_lists_the_features_that_moved_the_score_most():
+    explained = ftc.explain_praise("you sneaky genius")
+    weights = [weight for _, weight in explained["features"]]
+    assert 0 < len(weights) <= ftc.EXPLAIN_TOP_FEATURES
+    assert [abs(w) for w in weights] == sorted((abs(w) for w in weights), reverse=True)
+    assert explained["score"] >= explained["threshold"]
+    assert "genius" in dict(explained["features"])
+
+
+def test_a_scorer_match_is_located_in_the_message():
+    match = ftc.detect_praise("oh honey you hit the nail right on the head")
+    assert match is not None and match.rule == "scorer"
+    assert "oh honey you hit the nail right on the head"[match.start:match.end] == match.matched
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "fine_tuning_capture", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, encoding="utf-8")
+
+
+def test_cli_explain_json_has_exactly_the_documented_keys():
+    result = run_cli("explain", "--json", "was that good?")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["praise", "rule", "matched", "veto", "score"]
+    assert (data["praise"], data["rule"], data["matched"], data["veto"]) == (False, None, None, "question")
+    assert isinstance(data["score"], float)
+
+
+def test_cli_explain_json_for_a_phrase():
+    data = json.loads(run_cli("explain", "--json", "that's", "perfect").stdout)
+    assert data == {"praise": True, "rule": "phrase", "matched": "that's perfect", "veto": None,
+                    "score": data["score"]}
+    assert 0.0 <= data["score"] <= 1.0  # shown, though a phrase decides alone
+
+
+def test_cli_explain_prints_the_decision_and_features():
+    lines = run_cli("explain", "Good job, Sarah").stdout.splitlines()
+    assert lines[0] == "praise: no, vetoed by 'someone_else' (it rejected 'good job')"
+    assert lines[1].startswith("scorer: ")
+    assert all(line.startswith("  ") for line in lines[2:]) and lines[2:]
+
+
+# --- the scorer's weights file ----------------------------------------------------------------------------
+
+def test_retraining_from_the_committed_corpus_reproduces_the_committed_weights():
+    import train_praise_scorer
+
+    start = time.perf_counter()
+    text = train_praise_scorer.weights_file_text()
+    assert time.perf_counter() - start < 30
+    assert text == train_praise_scorer.WEIGHTS_FILE.read_text(encoding="utf-8"), (
+        "the weights file is stale: python tools/train_praise_scorer.py")
+
+
+def test_packaging_ships_the_weights_file():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'py-modules = ["fine_tuning_capture", "fine_tuning_capture_weights"]' in pyproject
+    assert ftc._WEIGHTS_FILE == ROOT / "fine_tuning_capture_weights.py"
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (None, "FileNotFoundError"),
+    ("WEIGHTS = {", "SyntaxError"),
+    ("nothing here", "IndexError"),
+    ("WEIGHTS = {'format': 0, 'weights': {}}", "format 0"),
+    ("WEIGHTS = {'format': 1, 'weights': {'good': 'high'}, 'bias': 0.0, 'threshold': 0.5, 'rule_threshold': 0.5}",
+     "finite floats"),
+    ("WEIGHTS = {'format': 1, 'weights': {}, 'bias': float('nan')}", "ValueError"),
+])
+def test_a_missing_or_bad_weights_file_leaves_the_rules_deciding_alone(tmp_path, monkeypatch, caplog, content,
+                                                                         problem):
+    path = tmp_path / "fine_tuning_capture_weights.py"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="fine_tuning_capture"):
+        assert ftc._load_scorer(path) is None
+    assert "praise scorer disabled, the rules decide alone" in caplog.text and problem in caplog.text
+    monkeypatch.setattr(ftc, "_scorer_state", [None])
+    assert ftc.is_praise("Good one, Timmy!") and not ftc.is_praise("you sneaky genius")
+    assert ftc.explain_praise("you sneaky genius") == {
+        "praise": False, "rule": None, "matched": None, "veto": "not_leading", "vetoed": "genius", "score": None,
+        "threshold": None, "features": []}
+
+
+def test_the_module_alone_still_works_with_a_warning(tmp_path: Path):
+    (tmp_path / "fine_tuning_capture.py").write_text((ROOT / "fine_tuning_capture.py").read_text(encoding="utf-8"),
+                                                     encoding="utf-8")
+    code = "import fine_tuning_capture as f; print(f.is_praise('Good one, Timmy!'), f.is_praise('hello'))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "True False"
+    assert "praise scorer disabled" in result.stderr
+
+
+def test_the_fast_path_scores_exactly_as_the_named_features_do():
+    """_decide weighs features without naming them; the trainer and explain name them: same score, bit for bit."""
+    import train_praise_scorer
+
+    scorer = ftc._current_scorer()
+    texts = [case.text for case in CASES] + ["", "é", "😂😂", "Thats GREAT!!", "ok 👍🏽 sure", "a\nb?"]
+    for text in texts:
+        decision = ftc._decide(text, explain=True)
+        if decision.score is not None:
+            assert decision.score == train_praise_scorer.score(scorer, ftc._scorer_features(text)), text
+
+
+def test_the_ascii_tokeniser_gives_the_tokens_of_the_translation_table():
+    import random
+
+    rng = random.Random(14)
+    alphabet = [chr(code) for code in range(128)] + list("goodnice .,?!'\"\n")
+    texts = [case.text for case in CASES if case.text.isascii()]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80))) for _ in range(5000)]
+    for text in texts:
+        assert ftc._tokens(text) == text.translate(ftc._TABLE).split(), repr(text)

@@ -1,0 +1,183 @@
+"""Train the praise scorer and write its weights beside fine_tuning_capture.py.
+
+    python tools/train_praise_scorer.py           # retrain; rewrite fine_tuning_capture_weights.py; dev figures
+    python tools/train_praise_scorer.py --check   # retrain in memory; exit 1 if the committed file differs
+
+Logistic regression in pure Python over the features fine_tuning_capture's
+_scorer_features gives each message (words, word pairs, rule signals),
+trained on the train writers of tests/data/praise_writers (SPLIT.md) and the
+old corpus tests/data/praise_corpus.txt.  The dev writers choose the two
+thresholds; the test writers are never read here.  Deterministic: a fixed
+seed drives the one shuffle per epoch, features are numbered in sorted order,
+sums are exact (math.fsum) and the weights are rounded before they are
+written, so the same corpus gives the same file, byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from praise_corpus import CORPUS, Case, load_corpus, load_split, load_writers  # noqa: E402
+
+import fine_tuning_capture as ftc  # noqa: E402
+
+WEIGHTS_FILE = ROOT / "fine_tuning_capture_weights.py"
+SEED = 14  # drives the shuffle of each epoch
+EPOCHS = 15  # passes over the training messages; the weights written are the average of the epochs' ends
+LEARNING_RATE = 0.2  # the step of the first epoch; epoch e uses LEARNING_RATE / (1 + e / 4)
+L2 = 0.01  # pull of each weight towards zero at every update that touches it
+MIN_COUNT = 3  # a word or pair must occur in this many training messages to get a weight
+DIGITS = 4  # decimals kept in the weights file
+PRECISION_TARGET = 0.93  # the dev precision the thresholds must keep; the rest goes to recall
+THRESHOLDS = [k / 100 for k in range(5, 96)]  # the grid the thresholds are chosen from
+RULE_THRESHOLDS = THRESHOLDS
+
+
+def training_cases() -> list[Case]:
+    """The train writers' messages (ambiguous ones left out), then the old corpus."""
+    cases, _ = load_writers("train")
+    return cases + load_corpus(CORPUS)
+
+
+def train(cases: Sequence[Case]) -> tuple[dict[str, float], float]:
+    """Fit the weights and bias by stochastic gradient descent on the log loss; return their average over
+    the epochs' ends (steadier than the last epoch alone), rounded."""
+    examples = [ftc._scorer_features(case.text) for case in cases]
+    counts: dict[str, int] = {}
+    for features in examples:
+        for feature in features:
+            counts[feature] = counts.get(feature, 0) + 1
+    names = sorted(f for f, n in counts.items() if n >= MIN_COUNT or f.startswith(ftc._SIGNAL))
+    index = {name: k for k, name in enumerate(names)}
+    rows = [[index[f] for f in features if f in index] for features in examples]
+    labels = [1.0 if case.praise else 0.0 for case in cases]
+    weights = [0.0] * len(names)
+    bias = 0.0
+    sums, bias_sum = [0.0] * len(names), 0.0
+    rng = random.Random(SEED)
+    order = list(range(len(rows)))
+    for epoch in range(EPOCHS):
+        rng.shuffle(order)
+        rate = LEARNING_RATE / (1 + epoch / 4)
+        for k in order:
+            row = rows[k]
+            total = math.fsum([bias, *(weights[f] for f in row)])
+            error = ftc._Scorer.probability(total) - labels[k]
+            bias -= rate * error
+            for f in row:
+                weights[f] -= rate * (error + L2 * weights[f])
+        sums = [total + weight for total, weight in zip(sums, weights, strict=True)]
+        bias_sum += bias
+    kept = {name: round(sums[k] / EPOCHS, DIGITS) for k, name in enumerate(names)}
+    return {name: weight for name, weight in kept.items() if weight != 0.0}, round(bias_sum / EPOCHS, DIGITS)
+
+
+def score(scorer: ftc._Scorer, features: list[str]) -> float:
+    """The scorer's probability for a message's features, summed as _decide sums them."""
+    return scorer.probability(math.fsum([scorer.bias, *(scorer.weights.get(f, 0.0) for f in features)]))
+
+
+def decide(probability: float, rule: str | None, threshold: float, rule_threshold: float) -> bool:
+    """The decision _decide makes, from the score and the rule the rules accepted (see _accepted_rule)."""
+    if rule is not None and rule.endswith(" stands"):
+        return True
+    return probability >= (rule_threshold if rule else threshold)
+
+
+def choose_thresholds(scorer: ftc._Scorer, cases: Sequence[Case]) -> tuple[float, float]:
+    """The (threshold, rule threshold) with the best dev F1 among those keeping PRECISION_TARGET."""
+    seen = []
+    for case in cases:
+        features = ftc._scorer_features(case.text)
+        seen.append((score(scorer, features), _accepted_rule(case.text), case.praise))
+    best: tuple[tuple[Any, ...], float, float] | None = None
+    for threshold in THRESHOLDS:
+        for rule_threshold in RULE_THRESHOLDS:
+            tp = fp = fn = 0
+            for probability, rule, praise in seen:
+                got = decide(probability, rule, threshold, rule_threshold)
+                tp += got and praise
+                fp += got and not praise
+                fn += praise and not got
+            precision = tp / (tp + fp) if tp + fp else 1.0
+            recall = tp / (tp + fn) if tp + fn else 1.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            # Ties go to the higher precision, then the lower thresholds.
+            key = (precision >= PRECISION_TARGET, round(f1, 9), round(precision, 9), -threshold, -rule_threshold)
+            if best is None or key > best[0]:
+                best = (key, threshold, rule_threshold)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _accepted_rule(text: str) -> str | None:
+    """The rule under which the rules accepted *text* ("... stands" when the scorer cannot overrule it), or None."""
+    text, words, result = ftc._read(text)
+    if result is None or result.match is None:
+        return None
+    stands = result.match.rule == "phrase" or ftc._rule_stands(text, result.match, len(words))
+    return result.match.rule + (" stands" if stands else "")
+
+
+def weights_file_text() -> str:
+    """Train from the committed corpus and render the weights file."""
+    split = load_split()
+    weights, bias = train(training_cases())
+    scorer = ftc._Scorer(weights, bias, 0.5, 0.5)
+    dev, _ = load_writers("dev")
+    threshold, rule_threshold = choose_thresholds(scorer, dev)
+    lines = [
+        '"""Weights of the praise scorer in fine_tuning_capture.py.',
+        "",
+        "Generated by tools/train_praise_scorer.py -- do not edit; retrain with:",
+        "",
+        "    python tools/train_praise_scorer.py",
+        "",
+        "A Python file so that packaging ships it beside the module (pyproject's py-modules); the module reads",
+        "it with ast.literal_eval and never runs it.",
+        '"""',
+        "",
+        "WEIGHTS = {",
+        f'    "format": {ftc.SCORER_FORMAT},',
+        f'    "trained_on": {["train writers " + " ".join(split["train"]), CORPUS.name]!r},',
+        f'    "thresholds_from": {"dev writers " + " ".join(split["dev"])!r},',
+        f'    "settings": {{"seed": {SEED}, "epochs": {EPOCHS}, "learning_rate": {LEARNING_RATE}, "l2": {L2}, '
+        f'"min_count": {MIN_COUNT}, "precision_target": {PRECISION_TARGET}}},',
+        f'    "bias": {bias!r},',
+        f'    "threshold": {threshold!r},',
+        f'    "rule_threshold": {rule_threshold!r},',
+        '    "weights": {',
+        *(f"        {name!r}: {weights[name]!r}," for name in sorted(weights)),
+        "    },",
+        "}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare a retrain with the committed file")
+    args = parser.parse_args(argv)
+    text = weights_file_text()
+    if args.check:
+        same = WEIGHTS_FILE.exists() and WEIGHTS_FILE.read_text(encoding="utf-8") == text
+        print("weights file is up to date" if same else "weights file differs from a retrain")
+        return 0 if same else 1
+    WEIGHTS_FILE.write_text(text, encoding="utf-8")
+    print(f"wrote {WEIGHTS_FILE.name}: {text.count(chr(10))} lines")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
