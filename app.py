@@ -511,7 +511,7 @@ def build_system_prompt(persona: str, now: dt.datetime, memories: list[Memory],
 # Chat sessions: conversations in SQLite, one turn = capture hook, prompt, model call, memory
 # ---------------------------------------------------------------------------
 
-CAPTURE_LOOKBACK = 16  # exchanges read back per turn: the recent turns, and praise's target behind a run of praise
+CAPTURE_LOOKBACK = 8  # exchanges read back per turn at least: praise finds its target behind up to 7 praises
 SAVE_COMMAND = "/save"  # the praise line of an example saved by hand
 SAVE_MATCH = {"rule": "command"}  # its metadata praise_match
 
@@ -549,7 +549,7 @@ _EXCHANGE_COLUMNS = "idx, user_message, system_prompt, reply, model, created_at,
 def _stored(row: tuple[Any, ...]) -> StoredExchange:
     index, user, system, reply, model, created_at, example_id, rejected = row
     return StoredExchange(index, user, system, reply, model, dt.datetime.fromtimestamp(created_at), example_id,
-                          tuple(json.loads(rejected)))
+                          tuple(json.loads(rejected)) if rejected != "[]" else ())
 
 
 class SessionStore:
@@ -571,16 +571,8 @@ class SessionStore:
         with self._lock:
             self._db.close()
 
-    def create(self, kind: str, session_id: str | None = None) -> str:
-        """Start a session (a fresh id unless one is given); return its id."""
-        session_id = session_id or uuid.uuid4().hex[:16]
-        now = time.time()
-        with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO sessions (id, kind, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                             (session_id, kind, now, now))
-        return session_id
-
     def exists(self, session_id: str) -> bool:
+        """Whether the session is stored: it is from its first finished exchange on."""
         with self._lock:
             return self._db.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
 
@@ -617,18 +609,24 @@ class SessionStore:
                                        (session_id, index)).fetchone()
         return None if row is None else _stored(row)
 
-    def add(self, session_id: str, user_message: str, system_prompt: str, reply: str, model: str,
+    def add(self, session_id: str, kind: str, user_message: str, system_prompt: str, reply: str, model: str,
             at: dt.datetime) -> int:
-        """Store a finished exchange at the end of the session; return its index."""
+        """Store a finished exchange at the end of the session (stored with it if new); return its index.
+
+        One transaction, so a turn costs one commit.
+        """
+        now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                index = self._db.execute("SELECT coalesce(max(idx) + 1, 0) FROM exchanges WHERE session_id = ?",
-                                         (session_id,)).fetchone()[0]
-                self._db.execute(f"INSERT INTO exchanges (session_id, {_EXCHANGE_COLUMNS})"
-                                 " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, '[]')",
-                                 (session_id, index, user_message, system_prompt, reply, model, at.timestamp()))
-                self._db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (time.time(), session_id))
+                self._db.execute("INSERT INTO sessions (id, kind, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                                 " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+                                 (session_id, kind, now, now))
+                index = self._db.execute(
+                    f"INSERT INTO exchanges (session_id, {_EXCHANGE_COLUMNS})"
+                    " SELECT ?, coalesce(max(idx) + 1, 0), ?, ?, ?, ?, ?, NULL, '[]' FROM exchanges"
+                    " WHERE session_id = ? RETURNING idx",
+                    (session_id, user_message, system_prompt, reply, model, at.timestamp(), session_id)).fetchone()[0]
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -665,9 +663,10 @@ class SessionStore:
 
 @dataclass
 class Session:
-    """A conversation in use: its id and the lock that keeps its turns in order."""
+    """A conversation in use: its id, its kind ("terminal" or "http") and the lock that keeps its turns in order."""
 
     id: str
+    kind: str = "http"
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     __weakref__: Any = field(default=None, init=False, repr=False, compare=False)
 
@@ -711,12 +710,15 @@ class ChatApp:
         self._live_lock = threading.Lock()
 
     def session(self, session_id: str | None = None, *, kind: str = "http") -> Session:
-        """The session with this id, created if new; a fresh one when None."""
-        session_id = self.sessions.create(kind, session_id)
+        """The session with this id, new if it is not stored yet; a fresh one when None.
+
+        A new session is stored with its first finished exchange.
+        """
+        session_id = session_id or uuid.uuid4().hex[:16]
         with self._live_lock:
             found = self._live.get(session_id)
             if found is None:
-                found = self._live[session_id] = Session(session_id)
+                found = self._live[session_id] = Session(session_id, kind)
             return found
 
     def existing_session(self, session_id: str) -> Session | None:
@@ -759,7 +761,7 @@ class ChatApp:
             except ModelError as error:
                 error.saved = saved
                 raise
-            index = self.sessions.add(session.id, message, system_prompt, reply, self.client.model, now)
+            index = self.sessions.add(session.id, session.kind, message, system_prompt, reply, self.client.model, now)
             try:
                 self.memory.remember(message, session_id=session.id, now=now)
             except sqlite3.Error as error:  # a memory failure must not lose the reply
@@ -1373,6 +1375,14 @@ class ChatServer(http.server.ThreadingHTTPServer):
         self.max_body = max_body
         self.request_timeout = request_timeout
         super().__init__(address, ChatRequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away is one log line; anything else is logged with its traceback, never printed."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            logger.info("%s went away: %s", client_address[0], error)
+        else:
+            logger.exception("error while answering %s", client_address[0])
 
 
 def is_loopback(host: str) -> bool:

@@ -35,6 +35,9 @@ class FakeModelServer(http.server.ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hangs up (a killed app, a Ctrl-C) is normal here
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
