@@ -1219,15 +1219,30 @@ def praised_exchange(history: Sequence[Exchange]) -> Exchange | None:
 # ---------------------------------------------------------------------------
 # Reading
 #
-# The reader walks the file line by line (bytes split on "\n" only, so "\r"
-# inside content survives), keeps one line of look-ahead, and never holds
-# more than the block it is reading.  After a damaged block it skips to the
-# next header, so one bad block never hides the intact ones after it.
+# Two readers that give the same answers.  The line parser walks the file
+# line by line (bytes split on "\n" only, so "\r" inside content survives),
+# keeps one line of look-ahead, and reports each kind of damage with its line
+# number.  The block reader, which every reading command uses, reads the file
+# in large pieces and takes a block laid out exactly as render_example writes
+# it with a few bytes.find calls; anything else -- the file banner, extra
+# blank lines, trailing spaces, older files, damage of any kind -- is handed
+# to the line parser for one step, so the answers and the messages are the
+# line parser's.  Neither holds more than the block it is reading.  After a
+# damaged block both skip to the next header, so one bad block never hides
+# the intact ones after it.
 # ---------------------------------------------------------------------------
 
 _RULE_LINE = (RULE + "\n").encode()
 _HEADER_BYTES = HEADER_PREFIX.encode()
+_BLOCK_START = _RULE_LINE + _HEADER_BYTES  # a rule line followed by a header starts a block, wherever it is
+_NEXT_BLOCK = b"\n" + _BLOCK_START
+_PRAISE_BYTES = PRAISE_PREFIX.encode()
 _REJECTED_START = REJECTED_HEADING.split("{", 1)[0].encode()
+# The block reader's layout: one blank line before each heading, the fence right under it.
+_SECTION_LINES = tuple((name, f"\n{heading}\n".encode()) for name, heading in SECTION_HEADINGS.items())
+_REJECTED_LINE_START = b"\n" + _REJECTED_START
+_METADATA_LINES = f"\n{METADATA_HEADING}\n".encode()
+_READ_SIZE = 1 << 20  # bytes the block reader reads at a time (more for a longer block)
 _OPENING_FENCE_RE = re.compile(rb"(`{3,})([^`\n]*)\n?")
 _CLOSING_FENCE_RE = re.compile(rb"(`{3,})[ \t]*\n?")
 
@@ -1235,11 +1250,11 @@ _CLOSING_FENCE_RE = re.compile(rb"(`{3,})[ \t]*\n?")
 class _Lines:
     """Lines of a binary stream with their numbers, and room to put one back."""
 
-    def __init__(self, stream: Iterable[bytes]) -> None:
+    def __init__(self, stream: Iterable[bytes], *, lineno: int = 0, offset: int = 0) -> None:
         self._stream = iter(stream)
-        self._pushed: list[bytes] = []
-        self.lineno = 0  # number of the line last returned by next()
-        self.offset = 0  # bytes returned by next() so far
+        self._pushed: list[bytes] = []  # put back, the next line last
+        self.lineno = lineno  # number of the line last returned by next()
+        self.offset = offset  # file offset after that line
 
     def next(self) -> bytes | None:
         if self._pushed:
@@ -1309,26 +1324,182 @@ def _read_blocks(
 ) -> Iterator[_Block]:
     source = resolve_path(path)
     with open(source, "rb") as stream:
-        lines = _Lines(stream)
-        while (line := lines.peek()) is not None:
-            if _is_blank(line) or _is_comment(line):
-                lines.next()
+        for item in _blocks_of(stream):
+            if isinstance(item, _Block):
+                yield item
+            elif strict:
+                raise item
+            elif on_error is not None:
+                on_error(item)
+            else:
+                logger.warning("%s: skipped a damaged example: %s", source, item)
+
+
+def _blocks_of(stream: BinaryIO) -> Iterator[_Block | FormatError]:
+    """The blocks of an examples file, and an error for each damaged one, in file order."""
+    return iter(_BlockReader(stream))
+
+
+def _line_parser(stream: Iterable[bytes]) -> Iterator[_Block | FormatError]:
+    """What _blocks_of gives, read by the line parser alone."""
+    lines = _Lines(stream)
+    while lines.peek() is not None:
+        yield from _line_step(lines)
+
+
+def _line_step(lines: _Lines) -> Iterator[_Block | FormatError]:
+    """Read what starts at the next line: a blank or comment line, a block, or a damaged block.
+
+    After a damaged block, the lines up to the next block's start are skipped.
+    """
+    line = lines.peek()
+    if line is None or _is_blank(line) or _is_comment(line):
+        lines.next()
+        return
+    try:
+        if line != _RULE_LINE:
+            lines.next()
+            raise FormatError("text outside an example block", lines.lineno)
+        first_line, start = lines.lineno + 1, lines.offset
+        example = _parse_block(lines)
+    except FormatError as error:
+        yield error
+        _skip_to_next_block(lines)
+        return
+    yield _Block(first_line, start, lines.offset, example)
+
+
+class _BlockReader:
+    """The blocks of a file read in large pieces; a block laid out unusually goes to the line parser."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._data = b""  # the file from offset _base on, as far as it has been read
+        self._base = 0
+        self._pos = 0  # where reading goes on in _data: always the start of a line
+        self._lineno = 0  # lines before _pos
+        self._at_eof = False
+
+    def __iter__(self) -> Iterator[_Block | FormatError]:
+        while len(self._data) - self._pos >= len(_BLOCK_START) or self._read_more() or self._pos < len(self._data):
+            data, pos = self._data, self._pos
+            if data[pos] == 10:  # blank lines between blocks
+                end = pos + 1
+                while end < len(data) and data[end] == 10:
+                    end += 1
+                self._lineno += end - pos
+                self._pos = end
                 continue
-            try:
-                if line != _RULE_LINE:
-                    lines.next()
-                    raise FormatError("text outside an example block", lines.lineno)
-                first_line, start = lines.lineno + 1, lines.offset
-                example = _parse_block(lines)
-                yield _Block(first_line, start, lines.offset, example)
-            except FormatError as error:
-                if strict:
-                    raise
-                if on_error is not None:
-                    on_error(error)
-                else:
-                    logger.warning("%s: skipped a damaged example: %s", source, error)
-                _skip_to_next_block(lines)
+            if data.startswith(_BLOCK_START, pos):
+                block = self._plain_block(self._block_end())
+                if block is not None:
+                    yield block
+                    continue
+            yield from self._line_parser_step()
+
+    def _read_more(self) -> bool:
+        """Read the next piece of the file, dropping what has been read; False at the end of the file."""
+        if self._at_eof:
+            return False
+        unread = self._data[self._pos :]
+        piece = self._stream.read(max(_READ_SIZE, len(unread)))  # doubling keeps a huge block linear
+        if not piece:
+            self._at_eof = True
+            return False
+        self._base += self._pos
+        self._data, self._pos = unread + piece, 0
+        return True
+
+    def _block_end(self) -> int:
+        """Where the block at _pos ends: where the next one starts, or the end of the file."""
+        searched = 1  # from _pos
+        while (found := self._data.find(_NEXT_BLOCK, self._pos + searched)) < 0:
+            searched = max(1, len(self._data) - self._pos - len(_NEXT_BLOCK) + 1)
+            if not self._read_more():
+                return len(self._data)
+        return found + 1
+
+    def _plain_block(self, end: int) -> _Block | None:
+        """The block at _pos if it is laid out exactly as render_example writes it, else None."""
+        data, start = self._data, self._pos
+        try:
+            header_end = data.index(b"\n", start + len(_RULE_LINE), end)
+            praise_end = data.index(b"\n", header_end + 1, end)
+            if not (data.startswith(_PRAISE_BYTES, header_end + 1, praise_end)
+                    and data.startswith(_RULE_LINE, praise_end + 1, end)):
+                return None
+            captured_at = _parse_time(data[start + len(_BLOCK_START) : header_end].decode().strip(), 0)
+            praise = _unescape_marker(data[header_end + 1 + len(_PRAISE_BYTES) : praise_end].decode())
+            position = praise_end + 1 + len(_RULE_LINE)
+            fields: dict[str, str] = {}
+            for name, heading in _SECTION_LINES:
+                if not data.startswith(heading, position, end):
+                    return None
+                content, position = _plain_fence(data, position + len(heading), end)
+                fields[name] = _unescape_marker(content.decode())
+            rejected: list[str] = []
+            while data.startswith(_REJECTED_LINE_START, position, end):
+                heading = f"\n{REJECTED_HEADING.format(number=len(rejected) + 1)}\n".encode()
+                if not data.startswith(heading, position, end):
+                    return None
+                content, position = _plain_fence(data, position + len(heading), end)
+                rejected.append(_unescape_marker(content.decode()))
+            metadata: Any = {}
+            if data.startswith(_METADATA_LINES, position, end):
+                content, position = _plain_fence(data, position + len(_METADATA_LINES), end)
+                metadata = json.loads(content.decode())
+                if not isinstance(metadata, dict):
+                    return None
+        except ValueError:  # not found, not UTF-8, not JSON, no time: the line parser says which
+            return None
+        if data.count(b"\n", position, end) != end - position:
+            return None  # something other than blank lines before the next block
+        block = _Block(self._lineno + 1, self._base + start, self._base + position,
+                       _finish_example(praise, captured_at, metadata, rejected, fields))
+        self._lineno += data.count(b"\n", start, end)
+        self._pos = end
+        return block
+
+    def _line_parser_step(self) -> Iterator[_Block | FormatError]:
+        lines = _Lines(self._lines(), lineno=self._lineno, offset=self._base + self._pos)
+        yield from _line_step(lines)
+        # Go on where the line parser stopped: the lines it put back are read again.
+        unread = b"".join(reversed(lines._pushed))
+        self._data = unread + self._data[self._pos :]
+        self._base, self._pos, self._lineno = lines.offset, 0, lines.lineno
+
+    def _lines(self) -> Iterator[bytes]:
+        """The lines from _pos on, for the line parser; _pos follows them."""
+        while True:
+            newline = self._data.find(b"\n", self._pos)
+            if newline < 0:
+                if self._read_more():
+                    continue
+                if self._pos < len(self._data):
+                    line, self._pos = self._data[self._pos :], len(self._data)
+                    yield line
+                return
+            line, self._pos = self._data[self._pos : newline + 1], newline + 1
+            yield line
+
+
+def _plain_fence(data: bytes, start: int, end: int) -> tuple[bytes, int]:
+    """The content of the fence opening at *start*, and where the line after it starts.
+
+    ValueError unless the fence closes before *end* on a line of its own.
+    """
+    opened = data.index(b"\n", start, end)
+    fence_length = opened - start - len(data[start:opened].lstrip(b"`"))
+    if fence_length < 3 or data.find(b"`", start + fence_length, opened) >= 0:
+        raise ValueError("not an opening fence")
+    fence = b"\n" + b"`" * fence_length
+    search = opened
+    while True:
+        found = data.index(fence, search, end)
+        line_end = data.index(b"\n", found + 1, end)
+        if not data[found + 1 : line_end].lstrip(b"`").strip(b" \t"):
+            return data[opened + 1 : found], line_end + 1
+        search = found + 1
 
 
 def _is_blank(line: bytes) -> bool:
@@ -1416,6 +1587,12 @@ def _parse_block(lines: _Lines) -> Example:
         if not isinstance(metadata, dict):
             raise FormatError("metadata is not a JSON object", opened_at + 1)
 
+    return _finish_example(praise, captured_at, metadata, rejected, fields)
+
+
+def _finish_example(praise: str, captured_at: _dt.datetime, metadata: dict[str, Any], rejected: list[str],
+                    fields: dict[str, str]) -> Example:
+    """The Example a block holds, given its parts as read; a praise that spans lines comes from the metadata."""
     full_praise = metadata.get(PRAISE_FULL_TEXT_KEY)
     if isinstance(full_praise, str) and _one_line(full_praise) == praise:
         praise = full_praise
