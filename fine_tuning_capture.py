@@ -1314,6 +1314,8 @@ class _Block:
     start: int
     end: int
     example: Example
+    # The system prompt, user message and reply UTF-8 encoded, when the reader has them at hand.
+    encoded: tuple[bytes, bytes, bytes] | None = field(default=None, compare=False, repr=False)
 
 
 def _read_blocks(
@@ -1432,11 +1434,16 @@ class _BlockReader:
             praise = _unescape_marker(data[header_end + 1 + len(_PRAISE_BYTES) : praise_end].decode())
             position = praise_end + 1 + len(_RULE_LINE)
             fields: dict[str, str] = {}
+            encoded: dict[str, bytes] = {}
             for name, heading in _SECTION_LINES:
                 if not data.startswith(heading, position, end):
                     return None
                 content, position = _plain_fence(data, position + len(heading), end, b"```\n")
-                fields[name] = _unescape_marker(content.decode())
+                text = fields[name] = content.decode()
+                if "\u200b" in text:  # an escaped marker, maybe
+                    text = fields[name] = _unescape_marker(text)
+                    content = text.encode()
+                encoded[name] = content
             rejected: list[str] = []
             while data.startswith(_REJECTED_LINE_START, position, end):
                 heading = f"\n{REJECTED_HEADING.format(number=len(rejected) + 1)}\n".encode()
@@ -1455,7 +1462,8 @@ class _BlockReader:
         if data.count(b"\n", position, end) != end - position:
             return None  # something other than blank lines before the next block
         block = _Block(self._lineno + 1, self._base + start, self._base + position,
-                       _finish_example(praise, captured_at, metadata, rejected, fields))
+                       _finish_example(praise, captured_at, metadata, rejected, fields),
+                       (encoded["system_prompt"], encoded["user_message"], encoded["assistant_response"]))
         self._lineno += data.count(b"\n", start, end)
         self._pos = end
         return block
@@ -1699,11 +1707,21 @@ def _content_key(example: Example) -> bytes:
 
 def _texts_key(system_prompt: str, user_message: str, assistant_response: str) -> bytes:
     """A hash of the texts as they are: texts read from the file are already as capture stores them."""
+    return _encoded_key(system_prompt.encode("utf-8"), user_message.encode("utf-8"),
+                        assistant_response.encode("utf-8"))
+
+
+def _encoded_key(*parts: bytes) -> bytes:
     digest = hashlib.sha256()
-    for part in (system_prompt, user_message, assistant_response):
-        digest.update(part.encode("utf-8"))
+    for part in parts:
+        digest.update(part)
         digest.update(b"\0")
     return digest.digest()[:16]
+
+
+def _block_key(block: _Block) -> bytes:
+    """_content_key of the block's example, from the bytes in the file when the reader kept them."""
+    return _encoded_key(*block.encoded) if block.encoded is not None else _content_key(block.example)
 
 
 def training_record(example: Example, export_format: str) -> dict[str, Any]:
@@ -1834,12 +1852,13 @@ def export_examples(
     train = _LineBatches(out)
     validation = train if validation_out is out else _LineBatches(validation_out)
     try:
-        for example in read_examples(path, strict=False, on_error=report.damaged.append):
+        for block in _read_blocks(path, strict=False, on_error=report.damaged.append):
+            example = block.example
             if ((since is not None and example.captured_at < since)
                     or (until is not None and example.captured_at >= until)):
                 report.out_of_range += 1
                 continue
-            key = _content_key(example)
+            key = _block_key(block)
             if key in seen:
                 report.duplicates += 1
                 continue

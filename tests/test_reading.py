@@ -91,6 +91,12 @@ def test_every_kind_of_block_reads_as_the_line_parser_reads_it():
     assert len(blocks) >= 30 and len(errors) >= 13  # the file holds what it says it holds
 
 
+def test_the_duplicate_key_from_the_files_bytes_is_the_examples_key():
+    blocks = [item for item in ftc._blocks_of(io.BytesIO(every_kind_of_block())) if isinstance(item, ftc._Block)]
+    assert sum(block.encoded is not None for block in blocks) >= 20
+    assert [ftc._block_key(block) for block in blocks] == [ftc._content_key(block.example) for block in blocks]
+
+
 @pytest.mark.parametrize("fmt", ftc.EXPORT_FORMATS)
 def test_export_of_every_kind_of_block_is_byte_identical_to_the_line_parsers(
         fmt: str, tmp_path: Path, monkeypatch, capsys):
