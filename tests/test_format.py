@@ -134,6 +134,21 @@ def test_lone_surrogates_are_replaced_not_fatal():
     assert list(ftc.read_examples()) == [written]
 
 
+def test_lone_surrogates_in_rejected_responses_given_as_a_generator():
+    written = ftc.capture_fine_tuning_example("q", "s", "a", "great",
+                                              rejected_responses=(text for text in ["ok", "bad \ud800"]))
+    assert written.rejected_responses == ("ok", "bad \ufffd")
+    assert list(ftc.read_examples()) == [written]
+
+
+@pytest.mark.parametrize(("run", "fence"), [(0, 3), (2, 3), (3, 4), (4, 5), (7, 8), (8, 9), (9, 10), (100, 101)])
+def test_the_fence_is_one_longer_than_the_longest_backtick_run(run: int, fence: int, output_file: Path):
+    text = f"a ` b `` c\n{'`' * run}\nend ```"
+    written = ftc.capture_fine_tuning_example(text, "s", "a", "great")
+    assert f"\n{'`' * max(fence, 4)}\n{text}\n{'`' * max(fence, 4)}\n" in output_file.read_text()
+    assert list(ftc.read_examples()) == [written]
+
+
 def test_non_json_metadata_is_converted_not_fatal():
     class Thing:
         def __str__(self) -> str:
