@@ -36,7 +36,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 try:
     import fcntl
@@ -1247,30 +1247,41 @@ def on_user_message(
     Metadata gets ``timestamp`` and ``praise_match`` (which rule and words
     matched, and where) unless the caller set them.
     """
-    try:
-        match = detect_praise(user_message)
-        if match is None:
-            return None
-        target = praised_exchange(history)
-        if target is None or target.captured:
-            return None
+
+    def capture(target: Exchange, praise: str, match: PraiseMatch) -> Example:
         data = dict(metadata or {})
         data.setdefault("timestamp", _dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
         data.setdefault("praise_match", match.as_metadata())
-        example = capture_fine_tuning_example(
-            target.user_message,
-            target.system_prompt,
-            target.assistant_response,
-            user_message,
-            data,
-            path=path,
-            rejected_responses=target.rejected_responses,
-        )
-        target.captured = True
-        return example
-    except Exception as error:  # noqa: BLE001 - capture must never break the chat
+        return capture_fine_tuning_example(target.user_message, target.system_prompt, target.assistant_response,
+                                           praise, data, path=path, rejected_responses=target.rejected_responses)
+
+    try:
+        return _capture_praised_exchange(history, user_message, capture)
+    except Exception as error:  # capture must never break the chat
         logger.error("fine-tuning capture failed, the chat goes on: %s: %s", type(error).__name__, error)
         return None
+
+
+_Captured = TypeVar("_Captured")
+
+
+def _capture_praised_exchange(history: Sequence[Exchange], message: str,
+                              capture: Callable[[Exchange, str, PraiseMatch], _Captured]) -> _Captured | None:
+    """The rule live capture and backfill share: which exchange praise captures, and that it is captured once.
+
+    If *message* is praise and the exchange it praises (see praised_exchange) is not captured yet, call
+    *capture* with that exchange, the praise and the match, then mark the exchange captured and return what
+    *capture* returned.  Otherwise return None.  If *capture* raises, the exchange stays uncaptured.
+    """
+    match = detect_praise(message)
+    if match is None:
+        return None
+    target = praised_exchange(history)
+    if target is None or target.captured:
+        return None
+    result = capture(target, message, match)
+    target.captured = True
+    return result
 
 
 def praised_exchange(history: Sequence[Exchange]) -> Exchange | None:
@@ -2112,8 +2123,9 @@ def _message_text(content: Any) -> str:
     raise ValueError("message content must be text or a list of text parts")
 
 
-def _praised_exchanges(messages: list[tuple[str, str]]) -> Iterator[tuple[Exchange, str, PraiseMatch]]:
-    """Walk a conversation as the chat hook would, yielding each exchange praise would capture."""
+def _praised_exchanges(messages: list[tuple[str, str]]) -> list[tuple[Exchange, str, PraiseMatch]]:
+    """Replay a conversation as the chat hook sees it: each exchange praise captures, with the praise and match."""
+    found: list[tuple[Exchange, str, PraiseMatch]] = []
     history: list[Exchange] = []
     system = ""
     pending_user: str | None = None
@@ -2124,17 +2136,13 @@ def _praised_exchanges(messages: list[tuple[str, str]]) -> Iterator[tuple[Exchan
             continue
         if role == "user":
             if previous_role == "assistant":
-                match = detect_praise(text)
-                if match is not None:
-                    target = praised_exchange(history)
-                    if target is not None and not target.captured:
-                        target.captured = True
-                        yield target, text, match
+                _capture_praised_exchange(history, text, lambda *praised: found.append(praised))
             pending_user = text
         elif role == "assistant" and pending_user is not None:
             history.append(Exchange(pending_user, system, text))
             pending_user = None
         previous_role = role
+    return found
 
 
 # ---------------------------------------------------------------------------
