@@ -21,6 +21,7 @@ import bisect
 import contextlib
 import dataclasses
 import datetime as _dt
+import errno
 import functools
 import hashlib
 import json
@@ -1410,7 +1411,12 @@ def _read_blocks(
             elif on_error is not None:
                 on_error(item)
             else:
-                logger.warning("%s: skipped a damaged example: %s", source, item)
+                logger.warning("%s", _skipped_message(source, item))
+
+
+def _skipped_message(source: Path, error: FormatError) -> str:
+    """What reading says of a damaged block it skipped: in the log, and on stderr from the command line."""
+    return f"{source}:{error.lineno}: skipped a damaged example: {error.msg}"
 
 
 def _blocks_of(stream: BinaryIO) -> Iterator[_Block | FormatError]:
@@ -1656,18 +1662,14 @@ def _parse_block(lines: _Lines) -> Example:
 
     fields: dict[str, str] = {}
     for name, heading in SECTION_HEADINGS.items():
-        line = _next_structural_line(lines, f"'{heading}'")
-        if line.rstrip() != heading.encode():
-            raise FormatError(f"expected '{heading}'", lines.lineno)
+        _expect_heading(_next_structural_line(lines, f"'{heading}'"), heading, lines)
         fields[name] = _unescape_marker(_read_fenced(lines)[0])
 
     rejected: list[str] = []
     after = _peek_structural_line(lines)
     while after is not None and after.startswith(_REJECTED_START):
         heading = REJECTED_HEADING.format(number=len(rejected) + 1)
-        _next_structural_line(lines, f"'{heading}'")
-        if after.rstrip() != heading.encode():
-            raise FormatError(f"expected '{heading}'", lines.lineno)
+        _expect_heading(_next_structural_line(lines, f"'{heading}'"), heading, lines)
         rejected.append(_unescape_marker(_read_fenced(lines)[0]))
         after = _peek_structural_line(lines)
 
@@ -1683,6 +1685,11 @@ def _parse_block(lines: _Lines) -> Example:
             raise FormatError("metadata is not a JSON object", opened_at + 1)
 
     return _finish_example(praise, captured_at, metadata, rejected, fields)
+
+
+def _expect_heading(line: bytes, heading: str, lines: _Lines) -> None:
+    if line.rstrip() != heading.encode():
+        raise FormatError(f"expected '{heading}'", lines.lineno)
 
 
 def _finish_example(praise: str, captured_at: _dt.datetime, metadata: dict[str, Any], rejected: list[str],
@@ -1980,6 +1987,14 @@ class _LineBatches:
 _WRITE_SIZE = 1 << 20  # characters of export output gathered before each write
 
 
+def _existing_file(path: str | os.PathLike[str] | None) -> Path:
+    """The examples file (resolved as for capture); FileNotFoundError naming it, as open() raises, if missing."""
+    target = resolve_path(path)
+    if not target.exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(target))
+    return target
+
+
 def remove_examples(ids: Iterable[str], *, path: str | os.PathLike[str] | None = None) -> list[str]:
     """Delete the examples with these ids; return the ids removed, in file order.
 
@@ -1990,9 +2005,7 @@ def remove_examples(ids: Iterable[str], *, path: str | os.PathLike[str] | None =
     nothing.
     """
     wanted = {identifier.strip().lower() for identifier in ids}
-    target = resolve_path(path)
-    if not target.exists():
-        raise FileNotFoundError(f"no examples file at {target}")
+    target = _existing_file(path)
     with _LockedFile(target):
         spans: list[tuple[int, int, str]] = []
         for block in _read_blocks(target, strict=False, on_error=lambda error: None):
@@ -2161,7 +2174,7 @@ def _one_line_preview(text: str, width: int) -> str:
 
 def _report_damaged(errors: list[FormatError], target: Path) -> None:
     for error in errors:
-        print(f"{target}:{error.lineno}: skipped a damaged example: {error.msg}", file=sys.stderr)
+        print(_skipped_message(target, error), file=sys.stderr)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -2256,9 +2269,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CommandError("--val-fraction needs --val-out FILE for the validation split")
     if args.val_out and args.val_out == args.output:
         raise CommandError("--val-out must differ from -o")
-    target = resolve_path(args.file)
-    if not target.exists():
-        raise CommandError(f"no examples file at {target}")
+    target = _existing_file(args.file)  # before an output file is made
     since, until = _parse_bound(args.since, "--since"), _parse_bound(args.until, "--until", end_of_day=True)
     with contextlib.ExitStack() as stack:
         out = sys.stdout if args.output == "-" else stack.enter_context(_AtomicOutput(args.output))

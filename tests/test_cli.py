@@ -285,7 +285,8 @@ def test_export_leaves_no_partial_output_when_it_fails(output_file: Path, tmp_pa
     (["export", "--format", "openai", "-o", "x", "--val-fraction", "1.5", "--val-out", "y"], "below 1"),
     (["export", "--format", "openai", "-o", "x", "--since", "last tuesday"], "--since takes a date"),
     (["stats", "--file", "/nonexistent/examples.md"], "no such file: /nonexistent/examples.md"),
-    (["export", "--format", "openai", "-o", "-", "--file", "/nonexistent.md"], "no examples file at"),
+    (["export", "--format", "openai", "-o", "-", "--file", "/nonexistent.md"], "no such file: /nonexistent.md"),
+    (["remove", "--file", "/nonexistent.md", "0123456789"], "no such file: /nonexistent.md"),
     (["backfill", "--file", "/tmp", str(SAMPLE_LOG)], "a folder, not an examples file"),
 ])
 def test_errors_are_one_line_and_status_2(argv: list[str], message: str, output_file: Path, capsys):
