@@ -22,6 +22,7 @@ import bisect
 import contextlib
 import dataclasses
 import datetime as _dt
+import errno
 import functools
 import hashlib
 import json
@@ -37,7 +38,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 try:
     import fcntl
@@ -1242,7 +1243,7 @@ def _load_scorer(path: Path = _WEIGHTS_FILE) -> _Scorer | None:
         if not all(math.isfinite(number) for number in numbers):
             raise ValueError("bias and thresholds must be finite")
         return _Scorer(weights, *numbers)
-    except Exception as error:  # noqa: BLE001 - a bad weights file must never stop the chat
+    except Exception as error:  # a bad weights file must never stop the chat
         logger.warning("praise scorer disabled, the rules decide alone: %s: %s: %s",
                        path.name, type(error).__name__, error)
         return None
@@ -1516,14 +1517,13 @@ FILE_BANNER = (
 
 _MARKER_RE = re.compile("Example(\u200b*) Captured")
 _ESCAPED_MARKER_RE = re.compile("Example(\u200b+) Captured")
-_BACKTICK_RUN_RE = re.compile("`+")
-_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # Characters str.splitlines() breaks on; a praise holding any of them is not one line.
 _LINE_BREAK_RE = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _escape_marker(text: str) -> str:
-    if "Captured" not in text:
+    # Searching with the compiled pattern first is faster than `"Captured" in text` on long texts.
+    if _MARKER_RE.search(text) is None:
         return text
     return _MARKER_RE.sub(lambda m: f"Example\u200b{m.group(1)} Captured", text)
 
@@ -1534,12 +1534,23 @@ def _unescape_marker(text: str) -> str:
     return _ESCAPED_MARKER_RE.sub(lambda m: f"Example{m.group(1)[1:]} Captured", text)
 
 
+def _as_text(text: Any) -> str:
+    """*text* as a str: None is empty, anything else not a str is converted."""
+    if isinstance(text, str):
+        return text
+    return "" if text is None else str(text)
+
+
 def _clean_text(text: Any) -> str:
     """Return *text* as a str that encodes to UTF-8: lone surrogates become U+FFFD."""
-    if not isinstance(text, str):
-        text = "" if text is None else str(text)
-    if _LONE_SURROGATE_RE.search(text) is None:
+    text = _as_text(text)
+    if text.isascii():  # a flag of the str: no scan
         return text
+    try:
+        text.encode("utf-8")  # many times faster than a regular expression; fails on a surrogate only
+        return text
+    except UnicodeEncodeError:
+        pass
     # A surrogate pair split into two code points is joined back into its character.
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
@@ -1587,10 +1598,41 @@ def _dump_metadata(metadata: Mapping[str, Any]) -> str:
     return text.replace("Example Captured", "Example\\u0020Captured")
 
 
-def _fence(text: str, info: str = "") -> str:
-    longest = max(map(len, _BACKTICK_RUN_RE.findall(text)), default=0) if "```" in text else 0
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{info}\n{text}\n{fence}\n"
+def _fence(text: str, info: str = "") -> tuple[str, str, str]:
+    """*text* fenced, in three parts: the opening line, the text, and its newline with the closing line."""
+    fence = "`" * _fence_length(text)
+    return f"{fence}{info}\n", text, f"\n{fence}\n"
+
+
+def _fence_length(text: str) -> int:
+    """One more than the longest run of backticks in *text*, and at least 3.
+
+    Found by asking whether runs of a given length occur, doubling then halving the length:
+    a few fast substring searches, however many runs the text holds.
+    """
+    if "`" not in text or not _has_backticks(text, 3):  # the first test is a one-byte search, many times faster
+        return 3
+    present, absent = 3, 4
+    while _has_backticks(text, absent):
+        present, absent = absent, absent * 2
+    while absent - present > 1:
+        middle = (present + absent) // 2
+        if _has_backticks(text, middle):
+            present = middle
+        else:
+            absent = middle
+    return absent
+
+
+def _has_backticks(text: str, count: int) -> bool:
+    """Whether *text* holds *count* backticks in a row."""
+    return _backtick_pattern(count).search(text) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _backtick_pattern(count: int) -> re.Pattern[str]:
+    # A compiled pattern searches long texts for a run of backticks about twice as fast as `in` does.
+    return re.compile("`" * count)
 
 
 def _one_line(text: str) -> str:
@@ -1605,25 +1647,42 @@ def _make_example(
     metadata: Mapping[str, Any] | None,
     captured_at: _dt.datetime,
     rejected_responses: Iterable[Any] = (),
+    *,
+    clean: Callable[[Any], str] = _clean_text,
 ) -> Example:
-    """Build the Example exactly as it will read back from the file."""
-    praise = _clean_text(praise_message)
+    """Build the Example exactly as it will read back from the file.
+
+    *clean* makes each text a str; capture passes _as_text and lets encoding the block find lone surrogates.
+    """
+    praise = clean(praise_message)
     data = _jsonable(dict(metadata)) if metadata else {}
     if _LINE_BREAK_RE.search(praise):
         data[PRAISE_FULL_TEXT_KEY] = praise
     return Example(
-        user_message=_clean_text(user_message),
-        system_prompt=_clean_text(system_prompt),
-        assistant_response=_clean_text(assistant_response),
+        user_message=clean(user_message),
+        system_prompt=clean(system_prompt),
+        assistant_response=clean(assistant_response),
         praise_message=praise,
         captured_at=captured_at,
         metadata=data,
-        rejected_responses=tuple(_clean_text(text) for text in rejected_responses),
+        rejected_responses=tuple(clean(text) for text in rejected_responses),
     )
 
 
 def render_example(example: Example, *, with_metadata: bool = True) -> str:
     """Return the markdown block for *example*, ending with a blank line."""
+    return "".join(_block_parts(example, with_metadata))
+
+
+def _encoded_block(example: Example, with_metadata: bool) -> bytes:
+    """render_example(...).encode(), without the copy that widens every part to the widest text's width.
+
+    UnicodeEncodeError if a text holds a lone surrogate.
+    """
+    return b"".join([part.encode("utf-8") for part in _block_parts(example, with_metadata)])
+
+
+def _block_parts(example: Example, with_metadata: bool) -> list[str]:
     parts = [
         RULE,
         "\n",
@@ -1637,13 +1696,13 @@ def render_example(example: Example, *, with_metadata: bool = True) -> str:
         "\n",
     ]
     for name, heading in SECTION_HEADINGS.items():
-        parts += ["\n", heading, "\n", _fence(_escape_marker(getattr(example, name)))]
+        parts += ["\n", heading, "\n", *_fence(_escape_marker(getattr(example, name)))]
     for number, text in enumerate(example.rejected_responses, 1):
-        parts += ["\n", REJECTED_HEADING.format(number=number), "\n", _fence(_escape_marker(text))]
+        parts += ["\n", REJECTED_HEADING.format(number=number), "\n", *_fence(_escape_marker(text))]
     if with_metadata:
-        parts += ["\n", METADATA_HEADING, "\n", _fence(_dump_metadata(example.metadata), "json")]
+        parts += ["\n", METADATA_HEADING, "\n", *_fence(_dump_metadata(example.metadata), "json")]
     parts.append("\n")
-    return "".join(parts)
+    return parts
 
 
 # ---------------------------------------------------------------------------
@@ -1764,13 +1823,20 @@ def capture_fine_tuning_example(
     request that the user turned down (by retrying), written after the reply.
     """
     captured_at = _dt.datetime.now().replace(microsecond=0)
-    example = _make_example(user_message, system_prompt, assistant_response, praise_message, metadata, captured_at,
-                            rejected_responses)
-    block = render_example(example, with_metadata=metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
+    texts = (user_message, system_prompt, assistant_response, praise_message, metadata, captured_at,
+             tuple(rejected_responses))
+    try:
+        # Encoding the block reads every text once anyway and fails only on a lone surrogate: cheaper
+        # than looking for one in each text first.
+        example = _make_example(*texts, clean=_as_text)
+        block = _encoded_block(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
+    except UnicodeEncodeError:
+        example = _make_example(*texts)
+        block = _encoded_block(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
     target = resolve_path(path)
     with _LockedFile(target) as fd:
-        _append_locked(fd, block.encode("utf-8"))
-    logger.debug("captured an example into %s (%d characters)", target, len(block))
+        _append_locked(fd, block)
+    logger.debug("captured an example into %s (%d bytes)", target, len(block))
     return example
 
 
@@ -1797,30 +1863,41 @@ def on_user_message(
     Metadata gets ``timestamp`` and ``praise_match`` (which rule and words
     matched, and where) unless the caller set them.
     """
-    try:
-        match = detect_praise(user_message)
-        if match is None:
-            return None
-        target = praised_exchange(history)
-        if target is None or target.captured:
-            return None
+
+    def capture(target: Exchange, praise: str, match: PraiseMatch) -> Example:
         data = dict(metadata or {})
         data.setdefault("timestamp", _dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
         data.setdefault("praise_match", match.as_metadata())
-        example = capture_fine_tuning_example(
-            target.user_message,
-            target.system_prompt,
-            target.assistant_response,
-            user_message,
-            data,
-            path=path,
-            rejected_responses=target.rejected_responses,
-        )
-        target.captured = True
-        return example
-    except Exception as error:  # noqa: BLE001 - capture must never break the chat
+        return capture_fine_tuning_example(target.user_message, target.system_prompt, target.assistant_response,
+                                           praise, data, path=path, rejected_responses=target.rejected_responses)
+
+    try:
+        return _capture_praised_exchange(history, user_message, capture)
+    except Exception as error:  # capture must never break the chat
         logger.error("fine-tuning capture failed, the chat goes on: %s: %s", type(error).__name__, error)
         return None
+
+
+_Captured = TypeVar("_Captured")
+
+
+def _capture_praised_exchange(history: Sequence[Exchange], message: str,
+                              capture: Callable[[Exchange, str, PraiseMatch], _Captured]) -> _Captured | None:
+    """The rule live capture and backfill share: which exchange praise captures, and that it is captured once.
+
+    If *message* is praise and the exchange it praises (see praised_exchange) is not captured yet, call
+    *capture* with that exchange, the praise and the match, then mark the exchange captured and return what
+    *capture* returned.  Otherwise return None.  If *capture* raises, the exchange stays uncaptured.
+    """
+    match = detect_praise(message)
+    if match is None:
+        return None
+    target = praised_exchange(history)
+    if target is None or target.captured:
+        return None
+    result = capture(target, message, match)
+    target.captured = True
+    return result
 
 
 def praised_exchange(history: Sequence[Exchange]) -> Exchange | None:
@@ -1834,15 +1911,30 @@ def praised_exchange(history: Sequence[Exchange]) -> Exchange | None:
 # ---------------------------------------------------------------------------
 # Reading
 #
-# The reader walks the file line by line (bytes split on "\n" only, so "\r"
-# inside content survives), keeps one line of look-ahead, and never holds
-# more than the block it is reading.  After a damaged block it skips to the
-# next header, so one bad block never hides the intact ones after it.
+# Two readers that give the same answers.  The line parser walks the file
+# line by line (bytes split on "\n" only, so "\r" inside content survives),
+# keeps one line of look-ahead, and reports each kind of damage with its line
+# number.  The block reader, which every reading command uses, reads the file
+# in large pieces and takes a block laid out exactly as render_example writes
+# it with a few bytes.find calls; anything else -- the file banner, extra
+# blank lines, trailing spaces, older files, damage of any kind -- is handed
+# to the line parser for one step, so the answers and the messages are the
+# line parser's.  Neither holds more than the block it is reading.  After a
+# damaged block both skip to the next header, so one bad block never hides
+# the intact ones after it.
 # ---------------------------------------------------------------------------
 
 _RULE_LINE = (RULE + "\n").encode()
 _HEADER_BYTES = HEADER_PREFIX.encode()
+_BLOCK_START = _RULE_LINE + _HEADER_BYTES  # a rule line followed by a header starts a block, wherever it is
+_NEXT_BLOCK = b"\n" + _BLOCK_START
+_PRAISE_BYTES = PRAISE_PREFIX.encode()
 _REJECTED_START = REJECTED_HEADING.split("{", 1)[0].encode()
+# The block reader's layout: one blank line before each heading, the fence right under it.
+_SECTION_LINES = tuple((name, f"\n{heading}\n".encode()) for name, heading in SECTION_HEADINGS.items())
+_REJECTED_LINE_START = b"\n" + _REJECTED_START
+_METADATA_LINES = f"\n{METADATA_HEADING}\n".encode()
+_READ_SIZE = 1 << 20  # bytes the block reader reads at a time (more for a longer block)
 _OPENING_FENCE_RE = re.compile(rb"(`{3,})([^`\n]*)\n?")
 _CLOSING_FENCE_RE = re.compile(rb"(`{3,})[ \t]*\n?")
 
@@ -1850,11 +1942,11 @@ _CLOSING_FENCE_RE = re.compile(rb"(`{3,})[ \t]*\n?")
 class _Lines:
     """Lines of a binary stream with their numbers, and room to put one back."""
 
-    def __init__(self, stream: Iterable[bytes]) -> None:
+    def __init__(self, stream: Iterable[bytes], *, lineno: int = 0, offset: int = 0) -> None:
         self._stream = iter(stream)
-        self._pushed: list[bytes] = []
-        self.lineno = 0  # number of the line last returned by next()
-        self.offset = 0  # bytes returned by next() so far
+        self._pushed: list[bytes] = []  # put back, the next line last
+        self.lineno = lineno  # number of the line last returned by next()
+        self.offset = offset  # file offset after that line
 
     def next(self) -> bytes | None:
         if self._pushed:
@@ -1914,6 +2006,8 @@ class _Block:
     start: int
     end: int
     example: Example
+    # The system prompt, user message and reply UTF-8 encoded, when the reader has them at hand.
+    encoded: tuple[bytes, bytes, bytes] | None = field(default=None, compare=False, repr=False)
 
 
 def _read_blocks(
@@ -1924,26 +2018,204 @@ def _read_blocks(
 ) -> Iterator[_Block]:
     source = resolve_path(path)
     with open(source, "rb") as stream:
-        lines = _Lines(stream)
-        while (line := lines.peek()) is not None:
-            if _is_blank(line) or _is_comment(line):
-                lines.next()
+        for item in _blocks_of(stream):
+            if isinstance(item, _Block):
+                yield item
+            elif strict:
+                raise item
+            elif on_error is not None:
+                on_error(item)
+            else:
+                logger.warning("%s", _skipped_message(source, item))
+
+
+def _skipped_message(source: Path, error: FormatError) -> str:
+    """What reading says of a damaged block it skipped: in the log, and on stderr from the command line."""
+    return f"{source}:{error.lineno}: skipped a damaged example: {error.msg}"
+
+
+def _blocks_of(stream: BinaryIO) -> Iterator[_Block | FormatError]:
+    """The blocks of an examples file, and an error for each damaged one, in file order."""
+    return iter(_BlockReader(stream))
+
+
+def _line_parser(stream: Iterable[bytes]) -> Iterator[_Block | FormatError]:
+    """What _blocks_of gives, read by the line parser alone."""
+    lines = _Lines(stream)
+    while lines.peek() is not None:
+        yield from _line_step(lines)
+
+
+def _line_step(lines: _Lines) -> Iterator[_Block | FormatError]:
+    """Read what starts at the next line: a blank or comment line, a block, or a damaged block.
+
+    After a damaged block, the lines up to the next block's start are skipped.
+    """
+    line = lines.peek()
+    if line is None or _is_blank(line) or _is_comment(line):
+        lines.next()
+        return
+    try:
+        if line != _RULE_LINE:
+            lines.next()
+            raise FormatError("text outside an example block", lines.lineno)
+        first_line, start = lines.lineno + 1, lines.offset
+        example = _parse_block(lines)
+    except FormatError as error:
+        yield error
+        _skip_to_next_block(lines)
+        return
+    yield _Block(first_line, start, lines.offset, example)
+
+
+class _BlockReader:
+    """The blocks of a file read in large pieces; a block laid out unusually goes to the line parser."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._data = b""  # the file from offset _base on, as far as it has been read
+        self._base = 0
+        self._pos = 0  # where reading goes on in _data: always the start of a line
+        self._lineno = 0  # lines before _pos
+        self._at_eof = False
+
+    def __iter__(self) -> Iterator[_Block | FormatError]:
+        while len(self._data) - self._pos >= len(_BLOCK_START) or self._read_more() or self._pos < len(self._data):
+            data, pos = self._data, self._pos
+            if data[pos] == 10:  # blank lines between blocks
+                end = pos + 1
+                while end < len(data) and data[end] == 10:
+                    end += 1
+                self._lineno += end - pos
+                self._pos = end
                 continue
-            try:
-                if line != _RULE_LINE:
-                    lines.next()
-                    raise FormatError("text outside an example block", lines.lineno)
-                first_line, start = lines.lineno + 1, lines.offset
-                example = _parse_block(lines)
-                yield _Block(first_line, start, lines.offset, example)
-            except FormatError as error:
-                if strict:
-                    raise
-                if on_error is not None:
-                    on_error(error)
-                else:
-                    logger.warning("%s: skipped a damaged example: %s", source, error)
-                _skip_to_next_block(lines)
+            if data.startswith(_BLOCK_START, pos):
+                block = self._plain_block(self._block_end())
+                if block is not None:
+                    yield block
+                    continue
+            yield from self._line_parser_step()
+
+    def _read_more(self) -> bool:
+        """Read the next piece of the file, dropping what has been read; False at the end of the file."""
+        if self._at_eof:
+            return False
+        unread = self._data[self._pos :]
+        piece = self._stream.read(max(_READ_SIZE, len(unread)))  # doubling keeps a huge block linear
+        if not piece:
+            self._at_eof = True
+            return False
+        self._base += self._pos
+        self._data, self._pos = unread + piece, 0
+        return True
+
+    def _block_end(self) -> int:
+        """Where the block at _pos ends: where the next one starts, or the end of the file."""
+        searched = 1  # from _pos
+        while (found := self._data.find(_NEXT_BLOCK, self._pos + searched)) < 0:
+            searched = max(1, len(self._data) - self._pos - len(_NEXT_BLOCK) + 1)
+            if not self._read_more():
+                return len(self._data)
+        return found + 1
+
+    def _plain_block(self, end: int) -> _Block | None:
+        """The block at _pos if it is laid out exactly as render_example writes it, else None."""
+        data, start = self._data, self._pos
+        try:
+            header_end = data.index(b"\n", start + len(_RULE_LINE), end)
+            praise_end = data.index(b"\n", header_end + 1, end)
+            if not (data.startswith(_PRAISE_BYTES, header_end + 1, praise_end)
+                    and data.startswith(_RULE_LINE, praise_end + 1, end)):
+                return None
+            captured_at = _parse_time(data[start + len(_BLOCK_START) : header_end].decode().strip(), 0)
+            praise = _unescape_marker(data[header_end + 1 + len(_PRAISE_BYTES) : praise_end].decode())
+            position = praise_end + 1 + len(_RULE_LINE)
+            fields: dict[str, str] = {}
+            encoded: dict[str, bytes] = {}
+            for name, heading in _SECTION_LINES:
+                if not data.startswith(heading, position, end):
+                    return None
+                content, position = _plain_fence(data, position + len(heading), end, b"```\n")
+                text = fields[name] = content.decode()
+                if "\u200b" in text:  # an escaped marker, maybe
+                    text = fields[name] = _unescape_marker(text)
+                    content = text.encode()
+                encoded[name] = content
+            rejected: list[str] = []
+            while data.startswith(_REJECTED_LINE_START, position, end):
+                heading = f"\n{REJECTED_HEADING.format(number=len(rejected) + 1)}\n".encode()
+                if not data.startswith(heading, position, end):
+                    return None
+                content, position = _plain_fence(data, position + len(heading), end)
+                rejected.append(_unescape_marker(content.decode()))
+            metadata: Any = {}
+            if data.startswith(_METADATA_LINES, position, end):
+                content, position = _plain_fence(data, position + len(_METADATA_LINES), end, b"```json\n")
+                metadata = json.loads(content.decode())
+                if not isinstance(metadata, dict):
+                    return None
+        except ValueError:  # not found, not UTF-8, not JSON, no time: the line parser says which
+            return None
+        if data.count(b"\n", position, end) != end - position:
+            return None  # something other than blank lines before the next block
+        block = _Block(self._lineno + 1, self._base + start, self._base + position,
+                       _finish_example(praise, captured_at, metadata, rejected, fields),
+                       (encoded["system_prompt"], encoded["user_message"], encoded["assistant_response"]))
+        self._lineno += data.count(b"\n", start, end)
+        self._pos = end
+        return block
+
+    def _line_parser_step(self) -> Iterator[_Block | FormatError]:
+        lines = _Lines(self._lines(), lineno=self._lineno, offset=self._base + self._pos)
+        yield from _line_step(lines)
+        # Go on where the line parser stopped: the lines it put back are read again.
+        unread = b"".join(reversed(lines._pushed))
+        self._data = unread + self._data[self._pos :]
+        self._base, self._pos, self._lineno = lines.offset, 0, lines.lineno
+
+    def _lines(self) -> Iterator[bytes]:
+        """The lines from _pos on, for the line parser; _pos follows them."""
+        while True:
+            newline = self._data.find(b"\n", self._pos)
+            if newline < 0:
+                if self._read_more():
+                    continue
+                if self._pos < len(self._data):
+                    line, self._pos = self._data[self._pos :], len(self._data)
+                    yield line
+                return
+            line, self._pos = self._data[self._pos : newline + 1], newline + 1
+            yield line
+
+
+def _plain_fence(data: bytes, start: int, end: int, usual: bytes = b"```\n") -> tuple[bytes, int]:
+    """The content of the fence opening at *start*, and where the line after it starts.
+
+    ValueError unless the fence closes before *end* on a line of its own.  The *usual* opening line,
+    three backticks and an info string, is checked first.
+    """
+    # The usual case first: three backticks, around content that holds none.  Content seldom holds a
+    # backtick, and a one-byte search is many times faster than a search for the fence.
+    if data.startswith(usual, start):
+        opened = start + len(usual) - 1
+        closing = data.find(b"`", opened + 1, end) - 1
+        if closing >= opened and data.startswith(b"\n```\n", closing, end):
+            return data[opened + 1 : closing], closing + 5
+    opened = data.index(b"\n", start, end)
+    fence_length = opened - start - len(data[start:opened].lstrip(b"`"))
+    if fence_length < 3 or data.find(b"`", start + fence_length, opened) >= 0:
+        raise ValueError("not an opening fence")
+    fence = b"\n" + b"`" * fence_length
+    found = data.index(fence, opened, end)
+    while True:
+        line_end = found + 1 + fence_length
+        if data.startswith(b"\n", line_end, end):
+            return data[opened + 1 : found], line_end + 1
+        # As _CLOSING_FENCE_RE: backticks, at least as many as the opening fence's, then spaces or tabs.
+        line_end = data.index(b"\n", line_end, end)
+        if not data[found + 1 : line_end].lstrip(b"`").strip(b" \t"):
+            return data[opened + 1 : found], line_end + 1
+        found = data.index(fence, found + 1, end)
 
 
 def _is_blank(line: bytes) -> bool:
@@ -2005,18 +2277,14 @@ def _parse_block(lines: _Lines) -> Example:
 
     fields: dict[str, str] = {}
     for name, heading in SECTION_HEADINGS.items():
-        line = _next_structural_line(lines, f"'{heading}'")
-        if line.rstrip() != heading.encode():
-            raise FormatError(f"expected '{heading}'", lines.lineno)
+        _expect_heading(_next_structural_line(lines, f"'{heading}'"), heading, lines)
         fields[name] = _unescape_marker(_read_fenced(lines)[0])
 
     rejected: list[str] = []
     after = _peek_structural_line(lines)
     while after is not None and after.startswith(_REJECTED_START):
         heading = REJECTED_HEADING.format(number=len(rejected) + 1)
-        _next_structural_line(lines, f"'{heading}'")
-        if after.rstrip() != heading.encode():
-            raise FormatError(f"expected '{heading}'", lines.lineno)
+        _expect_heading(_next_structural_line(lines, f"'{heading}'"), heading, lines)
         rejected.append(_unescape_marker(_read_fenced(lines)[0]))
         after = _peek_structural_line(lines)
 
@@ -2031,6 +2299,17 @@ def _parse_block(lines: _Lines) -> Example:
         if not isinstance(metadata, dict):
             raise FormatError("metadata is not a JSON object", opened_at + 1)
 
+    return _finish_example(praise, captured_at, metadata, rejected, fields)
+
+
+def _expect_heading(line: bytes, heading: str, lines: _Lines) -> None:
+    if line.rstrip() != heading.encode():
+        raise FormatError(f"expected '{heading}'", lines.lineno)
+
+
+def _finish_example(praise: str, captured_at: _dt.datetime, metadata: dict[str, Any], rejected: list[str],
+                    fields: dict[str, str]) -> Example:
+    """The Example a block holds, given its parts as read; a praise that spans lines comes from the metadata."""
     full_praise = metadata.get(PRAISE_FULL_TEXT_KEY)
     if isinstance(full_praise, str) and _one_line(full_praise) == praise:
         praise = full_praise
@@ -2125,16 +2404,27 @@ def example_id(example: Example) -> str:
 
 
 def _content_key(example: Example) -> bytes:
-    return _exchange_key(example.system_prompt, example.user_message, example.assistant_response)
+    """What makes two examples duplicates: the same system prompt, user message and reply."""
+    return _texts_key(example.system_prompt, example.user_message, example.assistant_response)
 
 
-def _exchange_key(system_prompt: str, user_message: str, assistant_response: str) -> bytes:
-    """What makes two examples duplicates, as capture would store the texts."""
+def _texts_key(system_prompt: str, user_message: str, assistant_response: str) -> bytes:
+    """A hash of the texts as they are: texts read from the file are already as capture stores them."""
+    return _encoded_key(system_prompt.encode("utf-8"), user_message.encode("utf-8"),
+                        assistant_response.encode("utf-8"))
+
+
+def _encoded_key(*parts: bytes) -> bytes:
     digest = hashlib.sha256()
-    for part in (system_prompt, user_message, assistant_response):
-        digest.update(_clean_text(part).encode("utf-8"))
+    for part in parts:
+        digest.update(part)
         digest.update(b"\0")
     return digest.digest()[:16]
+
+
+def _block_key(block: _Block) -> bytes:
+    """_content_key of the block's example, from the bytes in the file when the reader kept them."""
+    return _encoded_key(*block.encoded) if block.encoded is not None else _content_key(block.example)
 
 
 def _message(role: str, content: str) -> dict[str, str]:
@@ -2397,40 +2687,84 @@ def export_examples(
     spec = _export_format(export_format)
     report = ExportReport()
     seen: set[bytes] = set()
-    for example in read_examples(path, strict=False, on_error=report.damaged.append):
-        if (since is not None and example.captured_at < since) or (until is not None and example.captured_at >= until):
-            report.out_of_range += 1
-            continue
-        empty = _empty_texts(example)
-        if empty:
-            report.empty.append(f"example {example_id(example)} has an empty {' and '.join(empty)}")
-            continue
-        if spec.uses_alternatives:
-            usable = _usable_alternatives(example)
-            report.unusable_alternatives += len(example.rejected_responses) - len(usable)
-            example = dataclasses.replace(example, rejected_responses=usable)
-        records = training_records(example, export_format)
-        if not records:  # dpo: no retry replaced the praised reply, so there is no pair
-            report.without_alternatives += 1
-            continue
-        validation = validation_out is not None and is_validation(example, validation_fraction)
-        for record in records:
-            line = json.dumps(record, ensure_ascii=False) + "\n"
-            key = hashlib.sha256(line.encode("utf-8")).digest()[:16]
-            if key in seen:
-                report.duplicates += 1
+    train = _LineBatches(out)
+    validation = train if validation_out is out else _LineBatches(validation_out)
+    try:
+        for block in _read_blocks(path, strict=False, on_error=report.damaged.append):
+            example = block.example
+            if ((since is not None and example.captured_at < since)
+                    or (until is not None and example.captured_at >= until)):
+                report.out_of_range += 1
                 continue
-            seen.add(key)
-            if validation:
-                validation_out.write(line)
-                report.validation += 1
+            empty = _empty_texts(example)
+            if empty:
+                report.empty.append(f"example {example_id(example)} has an empty {' and '.join(empty)}")
                 continue
-            out.write(line)
-            report.train += 1
-            if "label" in record:  # kto
-                report.desirable += record["label"]
-                report.undesirable += not record["label"]
+            if spec.uses_alternatives:
+                usable = _usable_alternatives(example)
+                report.unusable_alternatives += len(example.rejected_responses) - len(usable)
+                example = dataclasses.replace(example, rejected_responses=usable)
+            records = training_records(example, export_format)
+            if not records:  # dpo: no retry replaced the praised reply, so there is no pair
+                report.without_alternatives += 1
+                continue
+            to_validation = validation_out is not None and is_validation(example, validation_fraction)
+            for record in records:
+                line = _json_line(record)
+                key = hashlib.sha256(line.encode("utf-8")).digest()[:16]
+                if key in seen:
+                    report.duplicates += 1
+                    continue
+                seen.add(key)
+                if to_validation:
+                    validation.add(line)
+                    report.validation += 1
+                    continue
+                train.add(line)
+                report.train += 1
+                if "label" in record:  # kto
+                    report.desirable += record["label"]
+                    report.undesirable += not record["label"]
+    finally:
+        train.flush()
+        validation.flush()
     return report
+
+
+# json.dumps(value, ensure_ascii=False), without building an encoder for every line.
+_json_line = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class _LineBatches:
+    """Lines for a text stream, written about a megabyte at a time: a write per line cost more than the encoding."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.lines: list[str] = []
+        self.size = 0
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+        self.size += len(line)
+        if self.size >= _WRITE_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            self.lines.append("")  # for the last line's "\n"
+            self.stream.write("\n".join(self.lines))
+            self.lines, self.size = [], 0
+
+
+_WRITE_SIZE = 1 << 20  # characters of export output gathered before each write
+
+
+def _existing_file(path: str | os.PathLike[str] | None) -> Path:
+    """The examples file (resolved as for capture); FileNotFoundError naming it, as open() raises, if missing."""
+    target = resolve_path(path)
+    if not target.exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(target))
+    return target
 
 
 def llamafactory_entry(export_format: str, file_name: str) -> dict[str, Any]:
@@ -2480,9 +2814,7 @@ def remove_examples(ids: Iterable[str], *, path: str | os.PathLike[str] | None =
     nothing.
     """
     wanted = {identifier.strip().lower() for identifier in ids}
-    target = resolve_path(path)
-    if not target.exists():
-        raise FileNotFoundError(f"no examples file at {target}")
+    target = _existing_file(path)
     with _LockedFile(target):
         spans: list[tuple[int, int, str]] = []
         for block in _read_blocks(target, strict=False, on_error=lambda error: None):
@@ -2546,8 +2878,7 @@ def backfill(logs: Iterable[str | os.PathLike[str]], *, path: str | os.PathLike[
     target = resolve_path(path)
     existing: set[bytes] = set()
     if target.exists():
-        existing = {_content_key(example) for example in read_examples(target, strict=False,
-                                                                        on_error=lambda error: None)}
+        existing = {_block_key(block) for block in _read_blocks(target, strict=False, on_error=lambda error: None)}
     for log in logs:
         log_path = Path(os.path.abspath(os.fspath(log)))
         try:
@@ -2566,7 +2897,8 @@ def backfill(logs: Iterable[str | os.PathLike[str]], *, path: str | os.PathLike[
                     continue
                 report.conversations += 1
                 for exchange, praise, match in _praised_exchanges(messages):
-                    key = _exchange_key(exchange.system_prompt, exchange.user_message, exchange.assistant_response)
+                    key = _texts_key(*map(_clean_text, (exchange.system_prompt, exchange.user_message,
+                                                        exchange.assistant_response)))
                     if key in existing:
                         report.already_captured += 1
                         continue
@@ -2612,8 +2944,9 @@ def _message_text(content: Any) -> str:
     raise ValueError("message content must be text or a list of text parts")
 
 
-def _praised_exchanges(messages: list[tuple[str, str]]) -> Iterator[tuple[Exchange, str, PraiseMatch]]:
-    """Walk a conversation as the chat hook would, yielding each exchange praise would capture."""
+def _praised_exchanges(messages: list[tuple[str, str]]) -> list[tuple[Exchange, str, PraiseMatch]]:
+    """Replay a conversation as the chat hook sees it: each exchange praise captures, with the praise and match."""
+    found: list[tuple[Exchange, str, PraiseMatch]] = []
     history: list[Exchange] = []
     system = ""
     pending_user: str | None = None
@@ -2624,17 +2957,13 @@ def _praised_exchanges(messages: list[tuple[str, str]]) -> Iterator[tuple[Exchan
             continue
         if role == "user":
             if previous_role == "assistant":
-                match = detect_praise(text)
-                if match is not None:
-                    target = praised_exchange(history)
-                    if target is not None and not target.captured:
-                        target.captured = True
-                        yield target, text, match
+                _capture_praised_exchange(history, text, lambda *praised: found.append(praised))
             pending_user = text
         elif role == "assistant" and pending_user is not None:
             history.append(Exchange(pending_user, system, text))
             pending_user = None
         previous_role = role
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -2653,7 +2982,7 @@ def _one_line_preview(text: str, width: int) -> str:
 
 def _report_damaged(errors: list[FormatError], target: Path) -> None:
     for error in errors:
-        print(f"{target}:{error.lineno}: skipped a damaged example: {error.msg}", file=sys.stderr)
+        print(_skipped_message(target, error), file=sys.stderr)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -2664,7 +2993,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     first = last = None
     sizes: dict[str, list[int]] = {"user message": [], "system prompt": [], "reply": []}
     seen: set[bytes] = set()
-    for example in read_examples(target, strict=False, on_error=damaged.append):
+    for block in _read_blocks(target, strict=False, on_error=damaged.append):
+        example = block.example
         count += 1
         first = example.captured_at if first is None else min(first, example.captured_at)
         last = example.captured_at if last is None else max(last, example.captured_at)
@@ -2676,7 +3006,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         sizes["user message"].append(len(example.user_message))
         sizes["system prompt"].append(len(example.system_prompt))
         sizes["reply"].append(len(example.assistant_response))
-        key = _content_key(example)
+        key = _block_key(block)
         duplicates += key in seen
         seen.add(key)
     print(f"file: {target}")
@@ -2748,9 +3078,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CommandError("--val-fraction needs --val-out FILE for the validation split")
     if args.val_out and args.val_out == args.output:
         raise CommandError("--val-out must differ from -o")
-    target = resolve_path(args.file)
-    if not target.exists():
-        raise CommandError(f"no examples file at {target}")
+    target = _existing_file(args.file)  # before an output file is made
     since, until = _parse_bound(args.since, "--since"), _parse_bound(args.until, "--until", end_of_day=True)
     entries = _dataset_info_entries(args) if args.dataset_info else {}
     with contextlib.ExitStack() as stack:

@@ -285,7 +285,8 @@ def test_export_leaves_no_partial_output_when_it_fails(output_file: Path, tmp_pa
     (["export", "--format", "openai", "-o", "x", "--val-fraction", "1.5", "--val-out", "y"], "below 1"),
     (["export", "--format", "openai", "-o", "x", "--since", "last tuesday"], "--since takes a date"),
     (["stats", "--file", "/nonexistent/examples.md"], "no such file: /nonexistent/examples.md"),
-    (["export", "--format", "openai", "-o", "-", "--file", "/nonexistent.md"], "no examples file at"),
+    (["export", "--format", "openai", "-o", "-", "--file", "/nonexistent.md"], "no such file: /nonexistent.md"),
+    (["remove", "--file", "/nonexistent.md", "0123456789"], "no such file: /nonexistent.md"),
     (["backfill", "--file", "/tmp", str(SAMPLE_LOG)], "a folder, not an examples file"),
 ])
 def test_errors_are_one_line_and_status_2(argv: list[str], message: str, output_file: Path, capsys):
@@ -337,20 +338,46 @@ def test_backfill_reports_bad_lines_and_goes_on(tmp_path: Path, output_file: Pat
     assert next(ftc.read_examples()).user_message == "Joke?"
 
 
-def test_export_memory_stays_flat_as_the_file_grows(tmp_path: Path):
-    """Peak memory of an export in a child process, for a 2 MB and a 40 MB file: the same, and small."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_export import export as timed_export
-    from bench_export import write_file
+# The peak resident memory, in MB, of the child process that runs this code.  Not ru_maxrss: a child
+# started by vfork (as subprocess does) inherits the parent's figure, so the test's own size leaked in.
+PEAK_MB = """
+try:
+    with open("/proc/self/status") as status:
+        print(next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024)
+except (OSError, StopIteration):
+    import resource
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
 
-    peaks = []
+
+def _peak_mb(code: str) -> float:
+    result = subprocess.run([sys.executable, "-c", f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n{code}\n{PEAK_MB}"],
+                            capture_output=True, text=True, timeout=300, check=True)
+    return float(result.stdout.split()[-1])
+
+
+def _write_megabytes(path: Path, megabytes: int) -> None:
+    """About *megabytes* MB of distinct ~6 KB examples."""
+    reply = "Winston, of course - the feline overlord who demands treats. " * 80
+    with open(path, "w", encoding="utf-8") as stream:
+        for n in range(megabytes * 1_000_000 // 6_000):
+            example = ftc._make_example(f"question {n}\n```\ncode\n```", "persona\n• memory", f"{n} {reply}", "great",
+                                        {"session_id": f"s{n // 7}"}, dt.datetime(2025, 1, 1))
+            stream.write(ftc.render_example(example))
+
+
+def test_export_memory_stays_flat_as_the_file_grows(tmp_path: Path):
+    """Peak memory of exports of a 2 MB and a 40 MB file, each in a child, beside a child that only imports."""
+    baseline = _peak_mb("import fine_tuning_capture")
+    peaks = {}
     for megabytes in (2, 40):
         path = tmp_path / f"{megabytes}.md"
-        write_file(path, megabytes)
-        _, peak = timed_export(path, "openai", tmp_path / "out.jsonl")
-        peaks.append(peak)
-    assert peaks[1] < 100
-    assert peaks[1] - peaks[0] < 10, peaks
+        _write_megabytes(path, megabytes)
+        peaks[megabytes] = _peak_mb(f"import fine_tuning_capture as ftc\nftc.main(['export', '--file', {str(path)!r},"
+                                    f" '--format', 'openai', '-o', {str(tmp_path / 'out.jsonl')!r}])")
+    # An export that held the file, or its records, would grow by 40 MB or more.
+    assert peaks[40] - peaks[2] < 10, (baseline, peaks)
+    assert peaks[40] - baseline < 25, (baseline, peaks)
 
 
 def test_rewrites_keep_permissions_and_new_exports_are_not_private(output_file: Path, tmp_path: Path, capsys):

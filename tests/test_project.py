@@ -29,3 +29,13 @@ def test_runtime_needs_only_the_standard_library():
         imported -= {"fine_tuning_capture"}
         assert imported, module
         assert imported <= sys.stdlib_module_names, (module, imported - sys.stdlib_module_names)
+
+
+def test_ci_installs_every_tool_it_runs():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    extra = re.search(r'pip install -e "\.\[(\w+)\]"', ci).group(1)
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    installed = re.search(rf"^{extra} = \[(.*)\]$", pyproject, re.M).group(1)
+    tools = set(re.findall(r"python -m (\w+)", ci)) - {"pip"}
+    assert tools >= {"pytest", "ruff"}
+    assert all(f'"{tool}' in installed for tool in tools), (tools, installed)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import fine_tuning_capture as ftc  # noqa: E402
+import fine_tuning_capture as ftc
 
 
 def content(key: str, size: int = 300) -> tuple[str, str, str]:
