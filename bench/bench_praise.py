@@ -29,9 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from praise_corpus import load_split, load_writer  # noqa: E402
+from praise_corpus import load_split, load_writer
 
-import fine_tuning_capture as ftc  # noqa: E402
+import fine_tuning_capture as ftc
 
 SPEC_PHRASES = [
     "good one timmy", "good one, timmy", "great response", "excellent response", "that was great",

@@ -17,7 +17,7 @@ import fine_tuning_capture as ftc
 
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tools"))
-from praise_corpus import HELD_OUT, KNOWN_MISSES, evaluate, load_corpus, misses_text  # noqa: E402
+from praise_corpus import HELD_OUT, KNOWN_MISSES, evaluate, load_corpus, misses_text
 
 CASES = load_corpus()
 NEVER_PRAISE = ("negation", "question", "greeting_idiom", "talk_about")
