@@ -2971,6 +2971,27 @@ def _praised_exchanges(messages: list[tuple[str, str]]) -> list[tuple[Exchange, 
 # ---------------------------------------------------------------------------
 
 
+# Every command, in the order `--help` lists them: (name, function, its arguments, whether it takes --file).
+# The @_command decorator above each cmd_ function fills this in, so a command's options stand beside it.
+_COMMANDS: list[tuple[str, Callable[[argparse.Namespace], int], tuple[tuple[tuple[str, ...], dict[str, Any]], ...],
+                      bool]] = []
+
+
+def _command(name: str, *arguments: tuple[tuple[str, ...], dict[str, Any]],
+             examples_file: bool = True) -> Callable[[Callable[[argparse.Namespace], int]],
+                                                      Callable[[argparse.Namespace], int]]:
+    """Register a cmd_ function as the subcommand *name*, with its arguments made by _arg()."""
+    def register(function: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        _COMMANDS.append((name, function, arguments, examples_file))
+        return function
+    return register
+
+
+def _arg(*flags: str, **options: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """One argument of a command, as argparse's add_argument takes it."""
+    return flags, options
+
+
 class CommandError(Exception):
     """A problem the command line reports as one line on stderr, with exit status 2."""
 
@@ -2985,6 +3006,7 @@ def _report_damaged(errors: list[FormatError], target: Path) -> None:
         print(_skipped_message(target, error), file=sys.stderr)
 
 
+@_command("stats")
 def cmd_stats(args: argparse.Namespace) -> int:
     """Count the examples: date range, sessions, median sizes, duplicates, damaged blocks."""
     target = resolve_path(args.file)
@@ -3023,6 +3045,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 1 if damaged else 0
 
 
+@_command("check")
 def cmd_check(args: argparse.Namespace) -> int:
     """Check the file: every problem with its line number; exit status 1 if there is any."""
     target = resolve_path(args.file)
@@ -3049,6 +3072,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+@_command("list")
 def cmd_list(args: argparse.Namespace) -> int:
     """List the examples, one a line: id, capture time, praise, and the start of the user message."""
     target = resolve_path(args.file)
@@ -3060,6 +3084,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 1 if damaged else 0
 
 
+@_command("remove", _arg("ids", nargs="+", metavar="ID", help="ids shown by `list`"))
 def cmd_remove(args: argparse.Namespace) -> int:
     """Delete the examples with these ids (from `list`) after review; the file is rewritten atomically."""
     try:
@@ -3070,6 +3095,19 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+@_command(
+    "export",
+    _arg("--format", required=True, choices=EXPORT_FORMATS, metavar="FORMAT",
+         help="; ".join(f"{name}: {spec.shape}" for name, spec in EXPORT_TABLE.items())),
+    _arg("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout"),
+    _arg("--val-fraction", type=float, default=0.0, metavar="F",
+         help="share of sessions for validation, 0 to below 1 (default 0)"),
+    _arg("--val-out", metavar="FILE", help="where the validation split goes"),
+    _arg("--since", metavar="DATE", help="only examples captured on or after DATE"),
+    _arg("--until", metavar="DATE", help="only examples captured up to DATE, inclusive"),
+    _arg("--dataset-info", metavar="FILE", help="also add the LLaMA-Factory entries for the output files to this"
+                                                f" dataset_info.json ({', '.join(DATASET_INFO_FORMATS)})"),
+)
 def cmd_export(args: argparse.Namespace) -> int:
     """Export training data as JSON Lines in one --format; duplicates once, empty texts refused."""
     if not 0 <= args.val_fraction < 1:
@@ -3150,6 +3188,7 @@ def _parse_bound(value: str | None, option: str, *, end_of_day: bool = False) ->
         raise CommandError(f"{option} takes a date like 2025-11-19 or 2025-11-19T20:10, not {value!r}") from None
 
 
+@_command("backfill", _arg("logs", nargs="+", metavar="LOG", help="JSON Lines chat logs"))
 def cmd_backfill(args: argparse.Namespace) -> int:
     """Capture praised exchanges from past chat logs (JSON Lines, one {"messages": [...]} a line)."""
     report = backfill(args.logs, path=args.file)
@@ -3164,6 +3203,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 EXPLAIN_JSON_KEYS = ("praise", "rule", "matched", "veto", "score")
 
 
+@_command("explain", _arg("text", nargs="+", metavar="TEXT", help="the message (several words are joined by spaces)"),
+          _arg("--json", action="store_true",
+               help=f"print one JSON object with the keys {', '.join(EXPLAIN_JSON_KEYS)}"),
+          examples_file=False)
 def cmd_explain(args: argparse.Namespace) -> int:
     """Say whether TEXT is praise and why: the rule and phrase that matched, or the veto that rejected it, and
     the features that moved the scorer most."""
@@ -3196,33 +3239,14 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 all well, 1 something was skipped or found wrong, 2 an error.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for function, name in ((cmd_stats, "stats"), (cmd_check, "check"), (cmd_list, "list"),
-                           (cmd_remove, "remove"), (cmd_export, "export"), (cmd_backfill, "backfill")):
+    for name, function, arguments, examples_file in _COMMANDS:
         command = commands.add_parser(name, help=function.__doc__, description=function.__doc__)
         command.set_defaults(handler=function)
-        command.add_argument("--file", help=f"the examples file (default: ${OUTPUT_ENV_VAR}, else "
-                                            f"{DEFAULT_OUTPUT_PATH.name} beside the module)")
-        if name == "remove":
-            command.add_argument("ids", nargs="+", metavar="ID", help="ids shown by `list`")
-        elif name == "export":
-            command.add_argument("--format", required=True, choices=EXPORT_FORMATS, metavar="FORMAT",
-                                 help="; ".join(f"{name}: {spec.shape}" for name, spec in EXPORT_TABLE.items()))
-            command.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
-            command.add_argument("--val-fraction", type=float, default=0.0, metavar="F",
-                                 help="share of sessions for validation, 0 to below 1 (default 0)")
-            command.add_argument("--val-out", metavar="FILE", help="where the validation split goes")
-            command.add_argument("--since", metavar="DATE", help="only examples captured on or after DATE")
-            command.add_argument("--until", metavar="DATE", help="only examples captured up to DATE, inclusive")
-            command.add_argument("--dataset-info", metavar="FILE",
-                                 help="also add the LLaMA-Factory entries for the output files to this"
-                                      f" dataset_info.json ({', '.join(DATASET_INFO_FORMATS)})")
-        elif name == "backfill":
-            command.add_argument("logs", nargs="+", metavar="LOG", help="JSON Lines chat logs")
-    explain = commands.add_parser("explain", help=cmd_explain.__doc__, description=cmd_explain.__doc__)
-    explain.set_defaults(handler=cmd_explain)
-    explain.add_argument("text", nargs="+", metavar="TEXT", help="the message (several words are joined by spaces)")
-    explain.add_argument("--json", action="store_true", help=f"print one JSON object with the keys "
-                                                               f"{', '.join(EXPLAIN_JSON_KEYS)}")
+        if examples_file:
+            command.add_argument("--file", help=f"the examples file (default: ${OUTPUT_ENV_VAR}, else "
+                                                f"{DEFAULT_OUTPUT_PATH.name} beside the module)")
+        for flags, options in arguments:
+            command.add_argument(*flags, **options)
     return parser
 
 
