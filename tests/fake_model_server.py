@@ -67,7 +67,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
-        if self.path == "/v1/models":
+        if self.server.failure == "401":
+            self._send(401, b'{"error": {"message": "Incorrect API key provided"}}')
+        elif self.path == "/v1/models":
             self._send(200, json.dumps({"object": "list", "data": [{"id": "fake-model"}]}).encode())
         else:
             self._send(404, b'{"error": {"message": "not found"}}')

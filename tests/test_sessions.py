@@ -423,6 +423,18 @@ def test_start_up_warns_when_the_server_does_not_list_the_model(model, tmp_path:
                              "lists fake-model. Choose one with --model.\n")
 
 
+@pytest.mark.parametrize(("key", "warning"), [(None, "wants a key, and OPENAI_API_KEY is not set"),
+                                              ("sk-wrong", "refused the key in OPENAI_API_KEY")])
+def test_start_up_says_plainly_when_the_key_is_missing_or_refused(model, tmp_path: Path, output_file: Path,
+                                                                   key, warning):
+    model.failure = "401"
+    env = {"OPENAI_API_KEY": key} if key else {}
+    result = run_app("--base-url", model.base_url, "--examples", str(output_file), stdin="", tmp_path=tmp_path,
+                     env_extra=env, drop_env=() if key else ("OPENAI_API_KEY",))
+    assert result.returncode == 0
+    assert result.stderr == f"warning: the server at {model.base_url} {warning}\n"
+
+
 def test_ctrl_c_during_a_streamed_reply_stops_it_and_keeps_the_session(model, tmp_path: Path, output_file: Path):
     """In a real pseudo-terminal, as a person types: Ctrl-C is the terminal's interrupt character."""
     model.failure = "slow stream"
