@@ -530,7 +530,8 @@ class _Rules:
         keys = {_phrase_key(words, self.affirmatives) for options in self.phrases.values() for words, _, _ in options}
         self.triggers = frozenset(keys | {k.replace("'", "") for k in keys}) | self.affirmatives | frozenset(
             PRAISE_EMOJI)
-        self.ascii_triggers = frozenset(word.encode() for word in self.triggers if word.isascii())
+        # The same as the scorer reads an ASCII message (bytes, apostrophes dropped), for the first look.
+        self.ascii_triggers = frozenset(word.replace("'", "").encode() for word in self.triggers if word.isascii())
         self.lead = _FILLERS | _INTENSIFIERS | _FRAME_WORDS | self.names
         self.follow_ok = (_REPLY_NOUNS | _NEUTRAL_FOLLOWERS | _VOCATIVES | self.names | self.affirmatives
                           | frozenset(PRAISE_EMOJI))
@@ -1015,6 +1016,69 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
     return result
 
 
+def _may_accept(tokens: list[str], rules: _Rules) -> bool:
+    """Whether the rules could accept any candidate in *tokens*: a cheap look that is never wrong when it says no.
+
+    A phrase needs all its words in the message; an affirmative needs to lead its clause, end it, or stand in
+    a short sentence (_veto_not_leading rejects the rest); an emoji sends the message to the rules.  Most
+    messages holding a praise word ("a good day", "not like that") fail here, and the full rules -- which only
+    name the veto that rejected them -- run for them only when explaining.
+    """
+    normal = [_APOSTROPHES.get(token, token) for token in tokens]
+    present = set(normal)
+    for first in rules.phrases.keys() & present:
+        if any(needed <= present for _, needed, _ in rules.phrases[first]):
+            return True
+    if not _PRAISE_EMOJI_SET.isdisjoint(present):
+        return True
+    if rules.affirmatives.isdisjoint(present):
+        return False
+    lead, affirmatives = rules.lead, rules.affirmatives
+    short: list[bool] | None = None
+    for k, word in enumerate(normal):
+        if word not in affirmatives:
+            continue
+        if _clause_edge(normal, k, -1, lead) or _clause_edge(normal, k, 1, frozenset()):
+            return True
+        if short is None:
+            short = _short_sentences(normal, rules)
+        if short[k]:
+            return True
+    return False
+
+
+def _clause_edge(normal: list[str], k: int, step: int, passed: frozenset[str]) -> bool:
+    """Walking from word k by *step* over marks and *passed* words, whether a clause boundary or the end comes
+    first ("Oh, so good" leads; "that was good." ends; "a good day" does neither)."""
+    k += step
+    while 0 <= k < len(normal):
+        token = normal[k]
+        if token in _CLAUSE_MARKS:
+            return True
+        if token in passed or not (token[0].isalnum() or token in PRAISE_EMOJI or "'" in token):
+            k += step
+            continue
+        return False
+    return True
+
+
+def _short_sentences(normal: list[str], rules: _Rules) -> list[bool]:
+    """For each token, whether its sentence holds at most SHORT_AFFIRMATIVE_MAX_WORDS words that count."""
+    marks, start = [False] * len(normal), 0
+    for end in [*(k for k, token in enumerate(normal) if token in _SENTENCE_ENDS), len(normal)]:
+        counted = sum(1 for token in normal[start:end] if token[0].isalnum() or "'" in token or token in PRAISE_EMOJI
+                      if token not in rules.names and token not in _FILLERS)
+        if counted <= SHORT_AFFIRMATIVE_MAX_WORDS:
+            marks[start:end] = [True] * (end - start)
+        start = end + 1
+    return marks
+
+
+# Tokens that end a clause: a sentence end or a comma.
+_CLAUSE_MARKS = frozenset((_SENTENCE_END, _QUESTION_END, _COMMA))
+_PRAISE_EMOJI_SET = frozenset(PRAISE_EMOJI)
+
+
 def _sentence_bounds(ends: list[int], position: int, size: int) -> tuple[int, int]:
     """The tokens of the sentence around *position*, given where every sentence ends."""
     k = bisect.bisect_left(ends, position)
@@ -1115,38 +1179,64 @@ def _length_signal(count: int) -> str:
     return next((name for limit, name in _LENGTH_BUCKETS if count <= limit), _LENGTH_LONG)
 
 
-def _class_signals(present: set[Any], question: bool, rules_result: _RuleResult | None) -> list[str]:
-    """The word classes present, the pairs of them, the question mark and what the rules found, as features."""
-    signals = [name for name, vocabulary in _WORD_CLASSES if not vocabulary.isdisjoint(present)]
+def _class_signals(mask: int, question: bool) -> list[str]:
+    """The word classes in *mask* (bit k: a word of _WORD_CLASSES[k]), the pairs of them and the question mark."""
+    signals = [name for k, (name, _) in enumerate(_WORD_CLASSES) if mask >> k & 1]
     if question:
         signals.append("#question")
     if len(signals) > 1:
         signals += [f"{one}+{other[1:]}" for one, other in _CLASS_PAIRS if one in signals and other in signals]
-    if rules_result is not None:
-        if rules_result.match is not None:
-            # The rule with each class beside it: "Great, it crashed" is not "Great, you remembered".
-            rule = f"#rule:{rules_result.match.rule}"
-            signals += [rule, *(f"{rule}+{name[1:]}" for name, _ in _WORD_CLASSES if name in signals)]
-            if question:
-                signals.append(f"{rule}+question")
-        signals += [f"#veto:{name}" for name in sorted(rules_result.vetoes)]
     return signals
 
 
-def _read(text: str) -> tuple[str, list[Any], _RuleResult | None]:
+def _rule_signals(classes: list[str], question: bool, rules_result: _RuleResult | None) -> list[str]:
+    """What the rules found, as features: the rule accepted, with each class beside it, and every veto that fired."""
+    if rules_result is None:
+        return []
+    signals = []
+    if rules_result.match is not None:
+        # The rule with each class beside it: "Great, it crashed" is not "Great, you remembered".
+        rule = f"#rule:{rules_result.match.rule}"
+        signals += [rule, *(f"{rule}+{name[1:]}" for name, _ in _WORD_CLASSES if name in classes)]
+        if question:
+            signals.append(f"{rule}+question")
+    return signals + [f"#veto:{name}" for name in sorted(rules_result.vetoes)]
+
+
+def _class_mask(present: set[Any]) -> int:
+    """Which word classes *present* holds, as bits: one set intersection, then a look at the few words found."""
+    mask = 0
+    for word in _CLASS_BITS.keys() & present:
+        mask |= _CLASS_BITS[word]
+    return mask
+
+
+def _class_bits() -> dict[Any, int]:
+    """Each class word (as str and bytes) with the bits of the classes it belongs to."""
+    bits: dict[Any, int] = {}
+    for bit, (_, vocabulary) in enumerate(_WORD_CLASSES):
+        for word in vocabulary:
+            bits[word] = bits.get(word, 0) | 1 << bit
+    return bits
+
+
+_CLASS_BITS = _class_bits()
+
+
+def _read(text: str, full: bool = True) -> tuple[str, list[Any], _RuleResult | None]:
     """Normalise *text* and read it once for both the rules and the scorer.
 
     Returns the NFKC-normalised text, the scorer's words (bytes for an ASCII
-    message, the fast path; else str) and the rules' findings (None when the
-    message holds no trigger word, so the rules did not run).
+    message, the fast path; else str) and the rules' findings: None when the
+    message holds no trigger word, or -- unless *full* -- when _may_accept
+    shows the rules could accept nothing (then only the veto names are lost).
     """
     rules = _rules if _rules.is_current() else _current_rules()
     if text.isascii():
         lower = text.lower()
-        # bytes.translate is a plain table lookup, many times faster than str.translate.
-        looked = lower.encode("ascii").translate(_ASCII_WORDS_TABLE)
-        holds_trigger = not rules.ascii_triggers.isdisjoint(looked.split())
-        words: list[Any] = looked.replace(b"'", b"").split()
+        # bytes.translate is a plain table lookup, many times faster than str.translate; it drops apostrophes too.
+        words: list[Any] = lower.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").split()
+        holds_trigger = not rules.ascii_triggers.isdisjoint(words)
     else:
         text = unicodedata.normalize("NFKC", text)
         lower = text.lower()
@@ -1156,8 +1246,12 @@ def _read(text: str) -> tuple[str, list[Any], _RuleResult | None]:
     if holds_trigger:
         tokens = _tokens(lower)
         if not rules.triggers.isdisjoint(tokens):
-            result = _apply_rules(text, tokens, rules)
+            result = _apply_rules(text, tokens, rules) if full or _may_accept(tokens, rules) else _SKIPPED
     return text, words, result
+
+
+# What _read gives for the rules' findings when _may_accept skipped them.
+_SKIPPED = _RuleResult()
 
 
 def _scorer_features(text: str) -> list[str]:
@@ -1173,7 +1267,9 @@ def _scorer_features(text: str) -> list[str]:
     features = set(words)
     features.update(map(" ".join, zip(words, words[1:], strict=False)))
     features.update(_position_signals(words))
-    features.update(_class_signals(set(words), "?" in text, result))
+    classes = _class_signals(_class_mask(set(words)), "?" in text)
+    features.update(classes)
+    features.update(_rule_signals(classes, "?" in text, result))
     return sorted(features)
 
 
@@ -1183,6 +1279,11 @@ class _Scorer:
     def __init__(self, weights: dict[str, float], bias: float, threshold: float, rule_threshold: float) -> None:
         self.weights = weights
         self.bias, self.threshold, self.rule_threshold = bias, threshold, rule_threshold
+        self._signals: dict[tuple[int, bool], list[float]] = {}
+        # For _decide's shortcut: the most the veto features could add, and the threshold as a total.
+        self.veto_headroom = math.fsum(max(0.0, weights.get(f"#veto:{name}", 0.0)) for name in VETO_NAMES) + 1e-9
+        self.threshold_total = math.log(threshold / (1 - threshold)) if 0 < threshold < 1 else (
+            -math.inf if threshold <= 0 else math.inf)
         # The fast path looks every word, pair and position feature up in one table, keyed without building
         # names: a word as itself, a pair as a tuple, "#first:w" as (_FIRST, w) and so on; each ASCII key
         # twice, as str and as bytes (the ASCII path reads bytes).
@@ -1195,6 +1296,14 @@ class _Scorer:
     def probability(total: float) -> float:
         """The logistic function, safe for any total."""
         return 1.0 / (1.0 + math.exp(-total)) if total > -700 else 0.0
+
+    def signal_values(self, mask: int, question: bool) -> list[float]:
+        """The weights of the class signals for a class *mask* and question mark, computed once per pair."""
+        key = (mask, question)
+        values = self._signals.get(key)
+        if values is None:
+            values = self._signals[key] = [self.weights.get(name, 0.0) for name in _class_signals(mask, question)]
+        return values
 
     def contributions(self, features: Iterable[str]) -> dict[str, float]:
         """The weight of each feature present that the scorer knows."""
@@ -1278,7 +1387,10 @@ def _decide(text: str, explain: bool = False) -> _Decision:
     if not text or not isinstance(text, str):
         return _Decision(None)
     scorer = _scorer_state[0] if _scorer_state else _current_scorer()
-    text, words, result = _read(text)
+    text, words, result = _read(text, full=explain)
+    skipped = result is _SKIPPED
+    if skipped:
+        result = None
     match, veto, vetoed = (result.match, result.veto, result.vetoed) if result else (None, None, None)
     stands = match is not None and (match.rule == "phrase" or _rule_stands(text, match, len(words)))
     if scorer is None or (stands and not explain):
@@ -1297,8 +1409,18 @@ def _decide(text: str, explain: bool = False) -> _Decision:
     fast = scorer.fast
     known = fast.keys() & present
     values = [scorer.bias, *map(fast.__getitem__, known)]
-    signal_weights = scorer.weights
-    values += [signal_weights.get(name, 0.0) for name in _class_signals(present, "?" in text, result)]
+    question = "?" in text
+    values += scorer.signal_values(_class_mask(present), question)
+    if skipped:
+        # The rules were skipped: they could accept nothing, so the only features they could add are vetoes.
+        # If even every veto of positive weight could not lift the score to the threshold, the answer is no;
+        # else read the message again with the rules, as explain does.
+        if math.fsum(values) + scorer.veto_headroom < scorer.threshold_total:
+            return _Decision(None)
+        return _decide_in_full(text, scorer)
+    if result is not None:
+        values += [scorer.weights.get(name, 0.0) for name in _rule_signals(
+            _class_signals(_class_mask(present), question), question, result)]
     score = scorer.probability(math.fsum(values))
     features = _scorer_features(text) if explain else []
     if stands:
@@ -1311,6 +1433,13 @@ def _decide(text: str, explain: bool = False) -> _Decision:
         return _Decision(_scorer_match(text, known, fast), score=score, threshold=scorer.threshold,
                          features=features)
     return _Decision(None, veto, vetoed, score, scorer.threshold, features)
+
+
+def _decide_in_full(text: str, scorer: _Scorer) -> _Decision:
+    """_decide with the rules run, for a message whose skipped rules might have changed the answer."""
+    decision = _decide(text, explain=True)
+    decision.features = []
+    return decision
 
 
 def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:

@@ -1,8 +1,9 @@
 """Load the labelled praise corpus (tests/data/praise_corpus.txt) and score a detector on it.
 
     python bench/praise_corpus.py            # precision, recall and F1, overall and per group, and every miss
-    python bench/praise_corpus.py --writers  # the same per writer of tests/data/praise_writers (train and dev)
-    python bench/praise_corpus.py --writers --test   # ... and the test writers: run once, after training
+    python bench/praise_corpus.py --writers  # precision, recall and F1 per writer of tests/data/praise_writers
+    python bench/praise_corpus.py --writers PATH...  # the same for the given writer files (wNN.tsv), e.g. a
+                                                     # fresh set of writers: per writer, then all of them
     python bench/praise_corpus.py --write-misses     # rewrite tests/data/praise_known_misses.tsv
 
 It also scores the held-out file (tests/data/praise_heldout.txt), messages
@@ -183,35 +184,43 @@ def main() -> None:
     import fine_tuning_capture as ftc
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--writers", action="store_true", help="score the train and dev writers instead")
-    parser.add_argument("--test", action="store_true", help="with --writers: also the test writers")
+    parser.add_argument("--writers", nargs="*", metavar="PATH",
+                        help="score writer files (label<TAB>message) instead; none given: all of " + WRITERS.name)
     parser.add_argument("--write-misses", action="store_true", help=f"rewrite {KNOWN_MISSES.name}")
     args = parser.parse_args()
     if args.write_misses:
         KNOWN_MISSES.write_text(misses_text(ftc.is_praise), encoding="utf-8")
         print(f"wrote {KNOWN_MISSES}")
         return
-    if not args.writers:
+    if args.writers is None:
         for title, path in (("corpus", CORPUS), ("held-out", HELD_OUT)):
             report(title, load_corpus(path), ftc.is_praise)
             print()
         return
-    splits = ("train", "dev", "test") if args.test else ("train", "dev")
-    split = load_split()
-    print(f"{'split':6} {'writer':6} {'n':>4} {'ambig':>5} {'precision':>9} {'recall':>7} {'F1':>6}")
-    for name in splits:
-        total, total_ambiguous = Score(), 0
-        for writer in split[name]:
-            cases, ambiguous = load_writer(writer)
-            score, _, _ = evaluate(ftc.is_praise, cases)
-            for case in cases:
-                total.add(case.praise, ftc.is_praise(case.text))
-            total_ambiguous += ambiguous
-            print(f"{name:6} {writer:6} {len(cases):4} {ambiguous:5} {score.precision:9.3f} {score.recall:7.3f} "
-                  f"{score.f1:6.3f}")
-        counted = total.true_positive + total.false_positive + total.false_negative + total.true_negative
-        print(f"{name:6} {'all':6} {counted:4} {total_ambiguous:5} {total.precision:9.3f} {total.recall:7.3f} "
-              f"{total.f1:6.3f}")
+    paths = [Path(path) for path in args.writers] or sorted(WRITERS.glob("w*.tsv"))
+    score_writers(paths, ftc.is_praise)
+
+
+def score_writers(paths: list[Path], detector: Callable[[str], bool]) -> Score:
+    """Print precision, recall and F1 of *detector* for each writer file and for all of them (ambiguous
+    messages counted, then left out); return the total."""
+    print(f"{'writer':10} {'n':>4} {'ambig':>5} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7} {'F1':>6}")
+    total, total_ambiguous = Score(), 0
+    for path in paths:
+        cases, ambiguous = load_writer(path.stem, path.parent)
+        score, _, _ = evaluate(detector, cases)
+        for case in cases:
+            total.add(case.praise, bool(detector(case.text)))
+        total_ambiguous += ambiguous
+        print(_score_row(path.stem, len(cases), ambiguous, score))
+    counted = total.true_positive + total.false_positive + total.false_negative + total.true_negative
+    print(_score_row("all", counted, total_ambiguous, total))
+    return total
+
+
+def _score_row(name: str, count: int, ambiguous: int, score: Score) -> str:
+    return (f"{name:10} {count:4} {ambiguous:5} {score.true_positive:4} {score.false_positive:4} "
+            f"{score.false_negative:4} {score.precision:9.3f} {score.recall:7.3f} {score.f1:6.3f}")
 
 
 def report(title: str, cases: list[Case], detector: Callable[[str], bool]) -> None:

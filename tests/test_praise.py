@@ -239,7 +239,7 @@ def test_held_out_batch_is_no_worse_than_before_the_scorer(batch: str):
     ("Good one, Timmy!", "phrase", "good one timmy"),
     ("Excellent.", "affirmative", "excellent"),
     ("👏👏", "emoji", "👏"),
-    ("you sneaky genius", "scorer", "genius"),
+    ("you sneaky genius", "scorer", "you"),  # the strongest word of the scorer: "you", not "genius"
 ])
 def test_explain_names_the_rule_and_what_matched(text: str, rule: str, matched: str):
     explained = ftc.explain_praise(text)
@@ -363,3 +363,15 @@ def test_the_ascii_tokeniser_gives_the_tokens_of_the_translation_table():
     texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80))) for _ in range(5000)]
     for text in texts:
         assert ftc._tokens(text) == text.translate(ftc._TABLE).split(), repr(text)
+
+
+def test_skipping_the_rules_never_changes_a_decision():
+    """detect_praise skips the rules when _may_accept shows they could accept nothing and the vetoes could not
+    lift the score; explain always runs them.  Both decide every labelled message and veto case alike."""
+    from praise_corpus import all_labelled
+    from test_vetoes import CASES as VETO_CASES
+
+    texts = [case.text for _, case in all_labelled()] + [text for _, text in VETO_CASES]
+    texts += ["a good day", "oh, so good", "that was good.", "not like that", '"good" day', "ok good"]
+    for text in texts:
+        assert ftc._decide(text).match == ftc._decide(text, explain=True).match, text
