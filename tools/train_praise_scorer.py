@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from praise_corpus import CORPUS, WRITERS, Case, Score, load_corpus, load_writer  # noqa: E402
+from praise_corpus import CORPUS, Case, Score, load_corpus, load_split, load_writer  # noqa: E402
 
 import fine_tuning_capture as ftc  # noqa: E402
 
@@ -52,8 +52,9 @@ RULE_THRESHOLD = 0.85  # chosen by --cv
 
 
 def all_writers() -> list[str]:
-    """Every writer of tests/data/praise_writers, in order."""
-    return sorted(path.stem for path in WRITERS.glob("w*.tsv"))
+    """The training writers: the train and dev rows of tests/data/praise_writers/SPLIT.md, in order."""
+    split = load_split()
+    return sorted(split["train"] + split["dev"])
 
 
 def training_cases(leave_out: str | None = None) -> list[Case]:
