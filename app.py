@@ -1083,18 +1083,19 @@ SESSION_ID_RE = re.compile(_ID)
 PAGE_SECURITY_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                         "connect-src 'self'")
 
-# The API, one row a route: method, path (with {names} for ids), and the handler method that answers it.
-ROUTES: list[tuple[str, str, str]] = [
-    ("GET", "/", "page"),
-    ("GET", "/api/health", "health"),
-    ("POST", "/api/chat", "chat"),
-    ("GET", "/api/sessions/{session_id}", "get_session"),
-    ("POST", "/api/sessions/{session_id}/retry", "retry"),
-    ("POST", "/api/sessions/{session_id}/save", "save"),
-    ("DELETE", "/api/examples/{example_id}", "delete_example"),
+# The API, one row a route: method, path (with {names} for ids), the handler method that answers it, and whether
+# it is public.  Only the page is: it is static and holds no data, and it must load without the token to ask for it.
+ROUTES: list[tuple[str, str, str, bool]] = [
+    ("GET", "/", "page", True),
+    ("GET", "/api/health", "health", False),
+    ("POST", "/api/chat", "chat", False),
+    ("GET", "/api/sessions/{session_id}", "get_session", False),
+    ("POST", "/api/sessions/{session_id}/retry", "retry", False),
+    ("POST", "/api/sessions/{session_id}/save", "save", False),
+    ("DELETE", "/api/examples/{example_id}", "delete_example", False),
 ]
-_ROUTE_PATTERNS = [(method, re.compile(re.sub(r"\{(\w+)\}", rf"(?P<\1>{_ID})", path)), name)
-                   for method, path, name in ROUTES]
+_ROUTE_PATTERNS = [(method, re.compile(re.sub(r"\{(\w+)\}", rf"(?P<\1>{_ID})", path)), name, public)
+                   for method, path, name, public in ROUTES]
 
 
 _Ask = Callable[[Callable[[str], None] | None], "TurnResult"]  # runs a turn or retry, given where tokens go
@@ -1142,14 +1143,14 @@ class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         allowed: list[str] = []
-        for method, pattern, name in _ROUTE_PATTERNS:
+        for method, pattern, name, public in _ROUTE_PATTERNS:
             found = pattern.fullmatch(path)
             if found is None:
                 continue
             if method != self.command:
                 allowed.append(method)
                 continue
-            if self.server.token is not None and not self._token_ok():
+            if not public and self.server.token is not None and not self._token_ok():
                 self._discard_body()
                 self._error(401, "missing or wrong token: send Authorization: Bearer <token>",
                             {"WWW-Authenticate": "Bearer"})
