@@ -242,6 +242,20 @@ def test_save_then_undo_adds_then_removes_the_example(serve, open_chat, output_f
     assert list(ftc.read_examples(output_file)) == []
 
 
+def test_a_reply_saved_elsewhere_is_read_back_when_save_conflicts(serve, open_chat, output_file: Path):
+    server = serve()
+    chat = open_chat(server)
+    chat.send("Name a colour")
+    chat.expect_reply(0, "Reply to: Name a colour")
+    session_id = chat.storage("localStorage", "timmy.session")
+    status, saved, _ = request(server, "POST", f"/api/sessions/{session_id}/save", {"index": 0})  # another tab
+    assert status == 200
+    chat.button(0, "save").click()  # 409: the page says so and reads the conversation back
+    expect(chat.page.locator("#status")).to_contain_text("already saved")
+    expect(chat.exchange(0)).to_have_attribute("data-example-id", saved["example_id"])
+    assert len(list(ftc.read_examples(output_file))) == 1
+
+
 def test_retry_sends_the_identical_request_and_praise_keeps_the_rejected_reply(serve, model, open_chat,
                                                                                 output_file: Path):
     model.reply = numbered_replies()
