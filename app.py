@@ -1030,50 +1030,685 @@ def run_terminal(app: ChatApp, stdin: Any = None, stdout: Any = None, *, session
 # HTTP server
 # ---------------------------------------------------------------------------
 
-PAGE = """<!doctype html>
+PAGE = r"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Little Timmy</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <style>
-body{font:16px/1.45 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}
-#log{border:1px solid #ccc;border-radius:6px;padding:1rem;height:60vh;overflow-y:auto;background:#fafafa}
-.msg{margin:.4rem 0;white-space:pre-wrap}.you{color:#0a4d8c}.timmy{color:#333}.note{color:#2a7a2a;font-size:.9em}
-.error{color:#b00020}form{display:flex;gap:.5rem;margin-top:.8rem}input{flex:1;padding:.5rem;font:inherit}
+:root{--bg:#f6f6f3;--panel:#fff;--fg:#1f2328;--muted:#57606a;--line:#d5d8dc;--you:#dde8fb;--you-fg:#0f2747;
+--accent:#1f5fbf;--accent-fg:#fff;--danger:#b3261e;--ok:#1a7f37;--code:#f2f3f5;--focus:#1f5fbf}
+@media (prefers-color-scheme:dark){:root{--bg:#111214;--panel:#1b1d21;--fg:#e6e7e9;--muted:#a4abb4;--line:#343840;
+--you:#1f3354;--you-fg:#e6eefc;--accent:#7aa7f7;--accent-fg:#0b1220;--danger:#ff8f86;--ok:#62d183;--code:#0d0e10;
+--focus:#9cc0ff}}
+*{box-sizing:border-box}
+html,body{margin:0}
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg);
+min-height:100vh;display:flex;flex-direction:column}
+.wrap{width:100%;max-width:46rem;margin:0 auto;padding:0 1rem}
+header.wrap{display:flex;align-items:center;justify-content:space-between;gap:1rem;padding-top:.75rem;
+padding-bottom:.75rem}
+h1{font-size:1.2rem;margin:0}
+main.wrap{flex:1}
+[hidden]{display:none!important}
+.sr{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+button{font:inherit;font-size:.9rem;color:inherit;background:var(--panel);border:1px solid var(--line);
+border-radius:.5rem;padding:.35rem .75rem;cursor:pointer;min-height:2.25rem}
+button:hover:not(:disabled){border-color:var(--muted)}
+button:disabled{opacity:.45;cursor:default}
+button:focus-visible,textarea:focus-visible,input:focus-visible,pre:focus-visible{outline:2px solid var(--focus);
+outline-offset:2px}
+#empty{color:var(--muted);border:1px dashed var(--line);border-radius:.75rem;padding:1rem 1.1rem;margin:1rem 0}
+#empty p{margin:.25rem 0}
+#notice{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;color:var(--danger);margin:.5rem 0}
+#log{display:flex;flex-direction:column;gap:1.25rem;padding:.5rem 0 1rem}
+.turn.you{display:flex;justify-content:flex-end}
+.user{background:var(--you);color:var(--you-fg);padding:.5rem .85rem;border-radius:1rem 1rem .3rem 1rem;
+max-width:85%;white-space:pre-wrap;overflow-wrap:anywhere}
+.turn.timmy{margin-top:.6rem;min-width:0}
+.reply{background:var(--panel);border:1px solid var(--line);border-radius:1rem 1rem 1rem .3rem;
+padding:.55rem .9rem;overflow-wrap:anywhere;min-width:0}
+.reply>*+*{margin-top:.6rem}
+.reply .text{white-space:pre-wrap}
+.reply:empty::after{color:var(--muted);font-style:italic}
+.queued .reply:empty::after{content:"waits for the reply before it"}
+.streaming .reply:empty::after{content:"Timmy is thinking\2026"}
+.failed .reply:empty{display:none}
+[data-example-id] .reply{border-color:var(--ok);box-shadow:inset 3px 0 0 var(--ok)}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace}
+.text code{background:var(--code);border:1px solid var(--line);border-radius:.3rem;padding:0 .25rem;font-size:.88em}
+.code{border:1px solid var(--line);border-radius:.5rem;background:var(--code);overflow:hidden}
+.code-bar{display:flex;justify-content:space-between;align-items:center;gap:.5rem;padding:.1rem .2rem .1rem .75rem;
+font-size:.8rem;color:var(--muted);border-bottom:1px solid var(--line)}
+.code-bar button{min-height:1.9rem;padding:.1rem .6rem;font-size:.8rem}
+pre{margin:0;padding:.65rem .8rem;overflow-x:auto;font-size:.86rem;line-height:1.45;tab-size:4}
+.actions{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem;margin-top:.4rem;font-size:.875rem;
+color:var(--muted)}
+.actions button{min-height:2rem;padding:.15rem .6rem;font-size:.85rem}
+.saved{color:var(--ok);font-weight:600}
+.saved .example-id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-weight:400}
+.saved button{color:var(--fg);font-weight:400}
+.problem{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;color:var(--danger);margin-top:.4rem}
+.alternatives{margin-top:.4rem;font-size:.85rem;color:var(--muted)}
+.alternatives summary{cursor:pointer}
+.alternatives ol{margin:.3rem 0;padding-left:1.4rem}
+.alternatives li{white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0}
+#token-form{border:1px solid var(--line);background:var(--panel);border-radius:.75rem;padding:1rem 1.1rem;margin:1rem 0}
+#token-form p{margin:0 0 .6rem}
+#token-form .row{display:flex;gap:.5rem;flex-wrap:wrap}
+#token{flex:1;min-width:12rem}
+#token-error{color:var(--danger);margin:.5rem 0 0}
+input,textarea{font:inherit;color:var(--fg);background:var(--panel);border:1px solid var(--line);
+border-radius:.6rem;padding:.5rem .75rem}
+footer{position:sticky;bottom:0;background:var(--bg);border-top:1px solid var(--line)}
+#composer{padding-top:.6rem;padding-bottom:.5rem}
+#composer .row{display:flex;gap:.5rem;align-items:flex-end}
+#message{flex:1;min-width:0;resize:none;min-height:2.75rem;max-height:12rem;line-height:1.45}
+#composer button{min-height:2.75rem}
+#send{background:var(--accent);color:var(--accent-fg);border-color:var(--accent);font-weight:600}
+#status{min-height:1.3rem;margin:.3rem 0 0;font-size:.85rem;color:var(--muted)}
+body.locked main #log,body.locked #empty,body.locked footer{display:none}
+@media (max-width:30rem){.wrap{padding:0 .75rem}.user{max-width:92%}#composer button{padding:.35rem .6rem}}
 </style></head><body>
-<h1>Little Timmy</h1>
-<div id="log" aria-live="polite"></div>
-<form id="form"><input id="message" autocomplete="off" placeholder="Say something" autofocus>
-<button>Send</button></form>
+<header class="wrap"><h1>Little Timmy</h1>
+<button id="new-chat" type="button">New chat</button></header>
+<main class="wrap">
+<form id="token-form" hidden>
+<p>This Little Timmy server asks for its access token (the one it was started with).</p>
+<div class="row"><label class="sr" for="token">Access token</label>
+<input id="token" type="password" autocomplete="current-password" placeholder="Access token" required>
+<button type="submit">Unlock</button></div>
+<p id="token-error" role="alert"></p>
+</form>
+<div id="notice" role="alert" hidden><span class="notice-text"></span>
+<button type="button" data-action="notice-retry">Retry</button></div>
+<div id="empty" hidden>
+<p><strong>Say something to Timmy.</strong> He is sarcastic, but he helps.</p>
+<p>When a reply is good, tell him &ndash; &ldquo;good one, Timmy&rdquo; &ndash; and that reply is saved as a
+fine-tuning example, with the exact prompt he saw. &#128077; Save does the same by hand; Undo takes it back.</p>
+</div>
+<div id="log" role="log" aria-live="polite" aria-label="Conversation"></div>
+</main>
+<footer><form id="composer" class="wrap">
+<div class="row"><label class="sr" for="message">Message to Timmy</label>
+<textarea id="message" rows="1" placeholder="Message Timmy" aria-describedby="keys"></textarea>
+<button id="send" type="submit">Send</button>
+<button id="stop" type="button" disabled>Stop</button></div>
+<p id="status" role="status"></p><p id="keys" class="sr">Enter sends, Shift+Enter starts a new line,
+Escape stops the reply.</p>
+</form></footer>
 <script>
 "use strict";
-const log = document.getElementById("log"), form = document.getElementById("form");
-const input = document.getElementById("message");
-const token = new URLSearchParams(location.search).get("token");
-let sessionId = null;
-function show(text, kind) {
-  const div = document.createElement("div");
-  div.className = "msg " + kind;
-  div.textContent = text;  /* always text, never HTML */
-  log.appendChild(div);
-  log.scrollTop = log.scrollHeight;
+/* Little Timmy's page.  Model text only ever goes into the page as text (textContent, text nodes), never as markup.
+   Turns run one at a time from a queue, so a message typed during a reply waits for it, in the same session. */
+const SESSION_KEY = "timmy.session", TOKEN_KEY = "timmy.token";
+const $ = (id) => document.getElementById(id);
+const log = $("log"), input = $("message"), composer = $("composer"), stopButton = $("stop"), statusLine = $("status");
+const empty = $("empty"), notice = $("notice"), tokenForm = $("token-form"), tokenInput = $("token");
+
+const unstored = {};  /* where values go when the browser's storage is switched off: for this page load only */
+function stored(area, key, value) {  /* read (no value), remove (null) or write a key of localStorage/sessionStorage */
+  try {
+    const storage = window[area];
+    if (value === undefined) return storage.getItem(key);
+    if (value === null) storage.removeItem(key); else storage.setItem(key, value);
+  } catch (error) {
+    const slot = area + ":" + key;
+    if (value === undefined) return slot in unstored ? unstored[slot] : null;
+    if (value === null) delete unstored[slot]; else unstored[slot] = value;
+  }
+  return null;
 }
-form.addEventListener("submit", async (event) => {
+
+let sessionId = stored("localStorage", SESSION_KEY);
+let generation = 0;       /* bumped by New chat: answers to requests from before it are ignored */
+let running = null;       /* {job, controller} of the request in progress */
+let loading = false;      /* the conversation is being read back: turns wait for it */
+let locked = false;       /* the server wants a token: nothing runs until one is given */
+let resyncWanted = false;
+const queue = [];
+const replyText = new WeakMap();     /* exchange element -> its reply as text */
+const retryOf = new WeakMap();       /* element with a problem line -> what its Retry button does */
+
+class Unreachable extends Error {}
+class Unauthorized extends Error {}
+class Failed extends Error {        /* the server answered with an error */
+  constructor(message, status, data) { super(message); this.status = status; this.data = data || {}; }
+  get modelDown() { return this.status === 502; }
+}
+const UNREACHABLE = "Cannot reach Little Timmy. Is the server still running?";
+
+/* ---- talking to the server ---- */
+
+async function api(method, path, body, signal) {
+  const headers = {};
+  const token = stored("sessionStorage", TOKEN_KEY);
+  if (token) headers["Authorization"] = "Bearer " + token;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {method, headers, signal, cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body)});
+  } catch (error) {
+    if (signal && signal.aborted) throw error;
+    throw new Unreachable(UNREACHABLE);
+  }
+  if (response.status === 401) throw new Unauthorized("token needed");
+  if (!response.ok) {
+    let data = {};
+    try { data = await response.json(); } catch (error) { /* not JSON: a proxy's error page */ }
+    throw new Failed(data.error || "the server answered HTTP " + response.status, response.status, data);
+  }
+  return response;
+}
+
+async function apiJson(method, path, body) {
+  const response = await api(method, path, body);
+  try { return await response.json(); } catch (error) { throw new Unreachable(UNREACHABLE); }
+}
+
+async function* serverEvents(response) {  /* the data of each server-sent event, parsed */
+  const reader = response.body.getReader(), decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const {value, done} = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, {stream: true});
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const data = buffer.slice(0, end).split("\n").filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).replace(/^ /, "")).join("\n");
+      buffer = buffer.slice(end + 2);
+      if (data) yield JSON.parse(data);
+    }
+  }
+}
+
+async function streamReply(path, body, signal, onDelta) {
+  const response = await api("POST", path, {...body, stream: true}, signal);
+  try {
+    for await (const event of serverEvents(response)) {
+      if (typeof event.delta === "string") onDelta(event.delta);
+      else if (event.done) return event;
+      else if (event.error !== undefined) throw new Failed(event.error, "captured" in event ? 502 : 409, event);
+    }
+  } catch (error) {
+    if (error instanceof Failed || signal.aborted) throw error;
+    throw new Unreachable(UNREACHABLE);
+  }
+  throw new Unreachable("The connection to Little Timmy closed in the middle of the reply.");
+}
+
+const sessionPath = (tail) => "/api/sessions/" + encodeURIComponent(sessionId) + tail;
+
+function rememberSession(id) {
+  sessionId = id;
+  stored("localStorage", SESSION_KEY, id);
+}
+
+/* ---- drawing text: paragraphs as text, ``` fences as code blocks ---- */
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function actionButton(action, label, icon, title) {
+  const button = el("button");
+  button.type = "button";
+  button.dataset.action = action;
+  if (title) button.title = title;
+  if (icon) { const mark = el("span", "", icon); mark.setAttribute("aria-hidden", "true"); button.append(mark, " "); }
+  button.append(label);
+  return button;
+}
+
+function splitFences(text) {  /* [{text}] and [{lang, code}] in order; an unclosed fence runs to the end */
+  const parts = [];
+  let prose = [], code = null;
+  const flush = () => {
+    const joined = prose.join("\n").replace(/^\s*\n|\s+$/g, "");
+    if (joined) parts.push({text: joined});
+    prose = [];
+  };
+  for (const line of text.split("\n")) {
+    if (code === null) {
+      const opening = /^ {0,3}```\s*([^`\s]*)/.exec(line);
+      if (opening) { flush(); code = {lang: opening[1], lines: []}; } else prose.push(line);
+    } else if (/^ {0,3}```\s*$/.test(line)) {
+      parts.push({lang: code.lang, code: code.lines.join("\n")});
+      code = null;
+    } else code.lines.push(line);
+  }
+  if (code !== null) parts.push({lang: code.lang, code: code.lines.join("\n")});
+  flush();
+  return parts;
+}
+
+function textBlock(text) {
+  const block = el("div", "text");
+  text.split(/(`[^`\n]+`)/).forEach((piece, n) => {
+    if (n % 2) block.append(el("code", "", piece.slice(1, -1)));
+    else if (piece) block.append(piece);  /* a string becomes a text node */
+  });
+  return block;
+}
+
+function codeBlock(lang, code) {
+  const block = el("div", "code"), bar = el("div", "code-bar"), pre = el("pre");
+  const copy = actionButton("copy", "Copy");
+  copy.setAttribute("aria-label", "Copy " + (lang || "code") + " block");
+  bar.append(el("span", "lang", lang || "code"), copy);
+  pre.tabIndex = 0;
+  pre.append(el("code", "", code));
+  block.append(bar, pre);
+  return block;
+}
+
+function setReply(article, text) {
+  pendingRender.delete(article);
+  replyText.set(article, text);
+  article.querySelector(".reply").replaceChildren(
+    ...splitFences(text).map((part) => "code" in part ? codeBlock(part.lang, part.code) : textBlock(part.text)));
+}
+
+const pendingRender = new Map();
+let frame = 0;
+function renderSoon(article, text) {  /* at most one redraw a frame while a reply streams in */
+  replyText.set(article, text);
+  pendingRender.set(article, text);
+  if (!frame) frame = requestAnimationFrame(() => {
+    frame = 0;
+    const follow = nearEnd();
+    for (const [target, latest] of [...pendingRender]) setReply(target, latest);
+    if (follow) scrollToEnd();
+  });
+}
+
+const nearEnd = () => innerHeight + scrollY >= document.documentElement.scrollHeight - 150;
+const scrollToEnd = () => window.scrollTo(0, document.documentElement.scrollHeight);
+
+/* ---- exchanges ---- */
+
+function makeExchange(user) {
+  const article = el("article", "exchange");
+  const you = el("div", "turn you"), timmy = el("div", "turn timmy"), actions = el("div", "actions");
+  you.append(el("span", "sr", "You said:"), el("div", "user", user));
+  const saved = el("span", "saved");
+  saved.append("saved \u00b7 ", el("span", "example-id"), " \u00b7 ",
+    actionButton("undo", "Undo", "", "Take this example out of the examples file"));
+  saved.hidden = true;
+  actions.append(actionButton("save", "Save", "\u{1F44D}", "Save this reply as a fine-tuning example"),
+    actionButton("retry", "Retry", "\u21bb", "Ask again; this reply is kept as a rejected alternative"), saved);
+  const problem = el("div", "problem");
+  problem.setAttribute("role", "alert");
+  problem.append(el("span", "problem-text"), actionButton("resend", "Retry"));
+  problem.hidden = true;
+  const alternatives = el("details", "alternatives");
+  alternatives.append(el("summary"), el("ol"));
+  alternatives.hidden = true;
+  timmy.append(el("span", "sr", "Timmy said:"), el("div", "reply"), actions, problem, alternatives);
+  article.append(you, timmy);
+  replyText.set(article, "");
+  return article;
+}
+
+function storedExchange(exchange) {
+  const article = makeExchange(exchange.user);
+  article.dataset.index = exchange.index;
+  setReply(article, exchange.reply);
+  markSaved(article, exchange.example_id);
+  for (const rejected of exchange.rejected || []) addAlternative(article, rejected);
+  return article;
+}
+
+function exchangeAt(index) { return log.querySelector('article[data-index="' + Number(index) + '"]'); }
+
+function markSaved(article, exampleId) {
+  if (!article) return;
+  if (exampleId) article.dataset.exampleId = exampleId; else delete article.dataset.exampleId;
+  article.querySelector(".example-id").textContent = exampleId || "";
+  refresh();
+}
+
+function addAlternative(article, text) {
+  const alternatives = article.querySelector(".alternatives"), list = alternatives.querySelector("ol");
+  list.append(el("li", "", text));
+  const count = list.children.length;
+  alternatives.querySelector("summary").textContent = count + (count === 1 ? " earlier reply" : " earlier replies");
+  alternatives.hidden = false;
+}
+
+function setProblem(target, message, retry) {
+  const problem = target === notice ? notice : target.querySelector(".problem");
+  problem.hidden = !message;
+  problem.querySelector(".problem-text, .notice-text").textContent = message || "";
+  if (retry) retryOf.set(problem, retry); else retryOf.delete(problem);
+  problem.querySelector("button").hidden = !retry;
+  if (target !== notice) target.classList.toggle("failed", Boolean(message));
+}
+
+function describe(error) {
+  if (error instanceof Failed && error.modelDown) return "Timmy\u2019s model did not answer: " + error.message;
+  return error.message;
+}
+
+function applyCapture(data) {  /* praise saved an earlier reply: mark that one */
+  if (data && data.captured && data.captured_index !== null && data.captured_index !== undefined) {
+    markSaved(exchangeAt(data.captured_index), data.example_id);
+    say("Saved Timmy\u2019s praised reply as a fine-tuning example.");
+  }
+}
+
+function refresh() {  /* which buttons each exchange shows, and the busy state */
+  const busy = Boolean(running) || queue.length > 0;
+  const exchanges = log.querySelectorAll("article[data-index]");
+  const last = exchanges[exchanges.length - 1];
+  for (const article of log.querySelectorAll("article")) {
+    const isStored = "index" in article.dataset, saved = "exampleId" in article.dataset;
+    const save = article.querySelector('[data-action="save"]'), retry = article.querySelector('[data-action="retry"]');
+    save.hidden = !isStored || saved;
+    save.disabled = article.classList.contains("streaming");
+    retry.hidden = !isStored || saved || article !== last;
+    retry.disabled = busy;
+    article.querySelector(".saved").hidden = !isStored || !saved;
+  }
+  stopButton.disabled = !busy;
+  log.setAttribute("aria-busy", String(Boolean(running)));
+  document.body.classList.toggle("busy", busy);
+  empty.hidden = log.children.length > 0 || loading;
+  if (busy) {
+    const waiting = queue.length ? " (" + queue.length + " waiting)" : "";
+    statusLine.textContent = (running && running.job.kind === "retry" ? "Timmy is trying again\u2026"
+      : "Timmy is typing\u2026") + waiting;
+  } else statusLine.textContent = lastSaid;
+}
+
+let lastSaid = "";
+function say(text) { lastSaid = text; refresh(); }
+
+/* ---- the queue: one request at a time ---- */
+
+function enqueue(job) {
+  job.generation = generation;
+  queue.push(job);
+  if (job.article) job.article.classList.add("queued");
+  refresh();
+  pump();
+}
+
+async function pump() {
+  if (running || loading || locked) return;
+  if (resyncWanted) { resyncWanted = false; await restore(); if (running || loading || locked) return; }
+  const job = queue.shift();
+  if (!job) { refresh(); return; }
+  const controller = new AbortController();
+  running = {job, controller};
+  job.article.classList.remove("queued");
+  job.article.classList.add("streaming");
+  setProblem(job.article, null);
+  lastSaid = "";
+  refresh();
+  try {
+    await (job.kind === "chat" ? runChat : runRetry)(job, controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted) job.stopped();
+    else if (error instanceof Unauthorized) { queue.unshift(job); job.article.classList.add("queued"); askForToken(); }
+    else job.failed(error);
+  } finally {
+    job.article.classList.remove("streaming");
+    running = null;
+    refresh();
+  }
+  pump();
+}
+
+function send(message) {
+  const article = makeExchange(message);
+  setNotice(null);
+  log.append(article);
+  const job = {kind: "chat", article, message, stopped() {}, failed(error) {
+    if (error instanceof Failed && error.data.session_id && job.generation === generation) {
+      rememberSession(error.data.session_id);
+      applyCapture(error.data);
+    }
+    setReply(article, "");
+    setProblem(article, describe(error), () => { log.append(article); enqueue(job); });
+  }};
+  enqueue(job);
+  scrollToEnd();
+}
+
+async function runChat(job, signal) {
+  let text = "";
+  const body = {message: job.message};
+  if (sessionId) body.session_id = sessionId;
+  const done = await streamReply("/api/chat", body, signal, (delta) => renderSoon(job.article, text += delta));
+  if (job.generation !== generation) return;
+  rememberSession(done.session_id);
+  job.article.dataset.index = done.index;
+  setReply(job.article, done.reply);
+  applyCapture(done);
+}
+
+function retryLast(article) {
+  const job = {kind: "retry", article, before: replyText.get(article),
+    stopped() { setReply(article, job.before); },
+    failed(error) {
+      setReply(article, job.before);
+      if (error instanceof Failed && error.status === 409) { say(error.message); resync(); return; }
+      setProblem(article, describe(error), () => enqueue(job));
+    }};
+  enqueue(job);
+}
+
+async function runRetry(job, signal) {
+  let text = "";
+  const done = await streamReply(sessionPath("/retry"), {}, signal, (delta) => {
+    if (!text) setReply(job.article, "");
+    renderSoon(job.article, text += delta);
+  });
+  addAlternative(job.article, job.before);
+  setReply(job.article, done.reply);
+}
+
+function stop() {
+  const returned = [];
+  if (running && running.job.kind === "chat") { returned.push(running.job.message); running.job.article.remove(); }
+  for (const job of queue.splice(0)) {
+    if (job.kind === "chat") { returned.push(job.message); job.article.remove(); }
+  }
+  if (running) running.controller.abort();
+  if (returned.length) {
+    input.value = [...returned, input.value].filter(Boolean).join("\n\n");
+    autosize();
+  }
+  say("Stopped. Nothing was stored" + (returned.length ? "; your message is back in the box." : "."));
+  input.focus();
+}
+
+function newChat() {
+  generation += 1;
+  for (const job of queue.splice(0)) job.article.remove();
+  if (running) { running.job.stopped = () => {}; running.controller.abort(); }
+  rememberSession(null);
+  log.replaceChildren();
+  setNotice(null);
+  loading = false;
+  say("New chat started.");
+  input.focus();
+}
+
+/* ---- saving, undoing, and errors that belong to no reply ---- */
+
+async function saveExchange(article, button) {
+  const focused = document.activeElement === button;  /* then keep the keyboard on this exchange */
+  button.disabled = true;
+  try {
+    const data = await apiJson("POST", sessionPath("/save"), {index: Number(article.dataset.index)});
+    markSaved(article, data.example_id);
+    say("Saved as a fine-tuning example.");
+    if (focused) article.querySelector('[data-action="undo"]').focus();
+  } catch (error) {
+    actionFailed(error, article, () => saveExchange(article, button));
+  } finally {
+    button.disabled = false;
+    refresh();
+  }
+}
+
+async function undoSave(article, button) {
+  const exampleId = article.dataset.exampleId, focused = document.activeElement === button;
+  button.disabled = true;
+  try {
+    await apiJson("DELETE", "/api/examples/" + encodeURIComponent(exampleId));
+    markSaved(article, null);
+    if (focused) article.querySelector('[data-action="save"]').focus();
+    say("Undone: example " + exampleId + " is out of the examples file.");
+  } catch (error) {
+    if (error instanceof Failed && error.status === 404) {
+      markSaved(article, null);
+      say("Example " + exampleId + " was already gone from the examples file.");
+    } else actionFailed(error, article, () => undoSave(article, button));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function actionFailed(error, article, again) {
+  if (error instanceof Unauthorized) askForToken();
+  else if (error instanceof Failed && error.status === 409) { say(error.message); resync(); }
+  else setProblem(article, describe(error), again);
+}
+
+function setNotice(message, retry) { setProblem(notice, message, retry); }
+
+function resync() {  /* read the conversation back from the server, once nothing is running */
+  resyncWanted = true;
+  pump();
+}
+
+async function restore() {
+  const mine = generation;
+  loading = true;
+  refresh();
+  try {
+    if (!sessionId) { await apiJson("GET", "/api/health"); return; }  /* nothing to read back: check the token */
+    const data = await apiJson("GET", sessionPath(""));
+    if (mine !== generation) return;
+    const keep = [...log.querySelectorAll("article:not([data-index])")];  /* turns not stored yet */
+    log.replaceChildren(...data.exchanges.map(storedExchange), ...keep);
+    setNotice(null);
+  } catch (error) {
+    if (mine !== generation) return;
+    if (error instanceof Failed && error.status === 404) rememberSession(null);  /* gone: start fresh */
+    else if (error instanceof Unauthorized) askForToken();
+    else setNotice(describe(error), () => { setNotice(null); restore().then(pump); });
+  } finally {
+    if (mine === generation) loading = false;
+    refresh();
+  }
+}
+
+/* ---- the token ---- */
+
+function takeTokenFromAddress() {  /* #token=... (never sent to a server) or ?token=..., kept for this tab only */
+  const fragment = new URLSearchParams(location.hash.slice(1)), query = new URLSearchParams(location.search);
+  const token = fragment.get("token") || query.get("token");
+  if (token) stored("sessionStorage", TOKEN_KEY, token);
+  if (fragment.has("token") || query.has("token")) {
+    query.delete("token");
+    const search = query.toString();
+    history.replaceState(null, "", location.pathname + (search ? "?" + search : ""));
+  }
+}
+
+function askForToken() {
+  const rejected = stored("sessionStorage", TOKEN_KEY) !== null;
+  locked = true;
+  document.body.classList.add("locked");
+  tokenForm.hidden = false;
+  $("token-error").textContent = rejected ? "That token was not accepted. Check it and try again." : "";
+  tokenInput.focus();
+}
+
+tokenForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  const message = input.value;
+  const token = tokenInput.value.trim();
+  if (!token) return;
+  stored("sessionStorage", TOKEN_KEY, token);
+  tokenInput.value = "";
+  locked = false;
+  document.body.classList.remove("locked");
+  tokenForm.hidden = true;
+  input.focus();
+  restore().then(pump);
+});
+
+/* ---- the controls ---- */
+
+function autosize() {
+  input.style.height = "auto";
+  input.style.height = Math.min(input.scrollHeight + 2, 192) + "px";
+}
+
+composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const message = input.value.replace(/\s+$/, "");
   if (!message.trim()) return;
   input.value = "";
-  show("you: " + message, "you");
-  const headers = {"Content-Type": "application/json"};
-  if (token) headers["Authorization"] = "Bearer " + token;
-  try {
-    const response = await fetch("/api/chat", {method: "POST", headers,
-      body: JSON.stringify(sessionId ? {session_id: sessionId, message} : {message})});
-    const data = await response.json();
-    if (!response.ok) { show("error: " + data.error, "error"); return; }
-    sessionId = data.session_id;
-    show("timmy: " + data.reply, "timmy");
-    if (data.captured) show("(saved as a fine-tuning example)", "note");
-  } catch (error) { show("error: " + error, "error"); }
+  autosize();
+  send(message);
+  input.focus();
 });
+input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    composer.requestSubmit();
+  } else if (event.key === "Escape" && !stopButton.disabled) {
+    event.preventDefault();
+    stop();
+  }
+});
+input.addEventListener("input", autosize);
+stopButton.addEventListener("click", stop);
+$("new-chat").addEventListener("click", newChat);
+
+async function copyCode(button) {
+  const code = button.closest(".code").querySelector("pre code");
+  try {
+    await navigator.clipboard.writeText(code.textContent);
+  } catch (error) {  /* no clipboard API (a page not on localhost or https): copy the selection instead */
+    const range = document.createRange();
+    range.selectNodeContents(code);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    if (!document.execCommand("copy")) { button.textContent = "Select and copy"; return; }
+  }
+  button.textContent = "Copied";
+  setTimeout(() => { button.textContent = "Copy"; }, 1500);
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  const article = button.closest("article");
+  const action = button.dataset.action;
+  if (action === "save") saveExchange(article, button);
+  else if (action === "undo") undoSave(article, button);
+  else if (action === "retry") retryLast(article);
+  else if (action === "copy") copyCode(button);
+  else if (action === "resend" || action === "notice-retry") {
+    const problem = button.closest(".problem, #notice"), again = retryOf.get(problem);
+    setProblem(problem === notice ? notice : article, null);
+    if (again) again();
+  }
+});
+
+takeTokenFromAddress();
+restore().then(pump);
+input.focus();
 </script></body></html>
 """
 
@@ -1082,21 +1717,23 @@ _TOKEN_IN_QUERY_RE = re.compile(r"([?&]token=)[^&\s]*")
 REQUEST_TIMEOUT = 30.0  # seconds a client may stall mid-request or idle on a kept-alive connection
 _ID = r"[A-Za-z0-9_.-]{1,64}"
 SESSION_ID_RE = re.compile(_ID)
+# The page's own inline script and style, requests to this server only; no plugins, frames, forms or base changes.
 PAGE_SECURITY_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                        "connect-src 'self'")
+                        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
-# The API, one row a route: method, path (with {names} for ids), and the handler method that answers it.
-ROUTES: list[tuple[str, str, str]] = [
-    ("GET", "/", "page"),
-    ("GET", "/api/health", "health"),
-    ("POST", "/api/chat", "chat"),
-    ("GET", "/api/sessions/{session_id}", "get_session"),
-    ("POST", "/api/sessions/{session_id}/retry", "retry"),
-    ("POST", "/api/sessions/{session_id}/save", "save"),
-    ("DELETE", "/api/examples/{example_id}", "delete_example"),
+# The API, one row a route: method, path (with {names} for ids), the handler method that answers it, and whether
+# it is public.  Only the page is: it is static and holds no data, and it must load without the token to ask for it.
+ROUTES: list[tuple[str, str, str, bool]] = [
+    ("GET", "/", "page", True),
+    ("GET", "/api/health", "health", False),
+    ("POST", "/api/chat", "chat", False),
+    ("GET", "/api/sessions/{session_id}", "get_session", False),
+    ("POST", "/api/sessions/{session_id}/retry", "retry", False),
+    ("POST", "/api/sessions/{session_id}/save", "save", False),
+    ("DELETE", "/api/examples/{example_id}", "delete_example", False),
 ]
-_ROUTE_PATTERNS = [(method, re.compile(re.sub(r"\{(\w+)\}", rf"(?P<\1>{_ID})", path)), name)
-                   for method, path, name in ROUTES]
+_ROUTE_PATTERNS = [(method, re.compile(re.sub(r"\{(\w+)\}", rf"(?P<\1>{_ID})", path)), name, public)
+                   for method, path, name, public in ROUTES]
 
 
 _Ask = Callable[[Callable[[str], None] | None], "TurnResult"]  # runs a turn or retry, given where tokens go
@@ -1144,14 +1781,14 @@ class ChatRequestHandler(http.server.BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         allowed: list[str] = []
-        for method, pattern, name in _ROUTE_PATTERNS:
+        for method, pattern, name, public in _ROUTE_PATTERNS:
             found = pattern.fullmatch(path)
             if found is None:
                 continue
             if method != self.command:
                 allowed.append(method)
                 continue
-            if self.server.token is not None and not self._token_ok():
+            if not public and self.server.token is not None and not self._token_ok():
                 self._discard_body()
                 self._error(401, "missing or wrong token: send Authorization: Bearer <token>",
                             {"WWW-Authenticate": "Bearer"})

@@ -32,6 +32,7 @@ class FakeModelServer(http.server.ThreadingHTTPServer):
         self.reply = reply
         self.requests: list[dict[str, Any]] = []
         self.failure: str | None = None
+        self.stream_pause = SLOW_STREAM_PAUSE  # with failure "slow stream"; browser tests set a shorter one
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
@@ -117,7 +118,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.flush()
                 if failure == "slow stream":
-                    time.sleep(SLOW_STREAM_PAUSE)
+                    time.sleep(self.server.stream_pause)
             if failure != "stream ends early":
                 final = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
                 self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())

@@ -252,13 +252,28 @@ def test_http_model_failure_is_a_502_with_the_reason(serve, model):
 
 
 def test_http_token_is_checked_on_every_request(serve):
+    # Every API route, straight from the table: no token or a wrong one is a 401 before anything else is looked at.
     server = serve(token="s3cret")
-    calls = (("GET", "/", None), ("GET", "/api/health", None), ("POST", "/api/chat", {"message": "hi"}))
-    for method, path, body in calls:
-        assert request(server, method, path, body)[0] == 401
-        assert request(server, method, path, body, {"Authorization": "Bearer wrong"})[0] == 401
-        assert request(server, method, path, body, {"Authorization": "Bearer s3cret"})[0] == 200
+    api = [(method, path.replace("{session_id}", "abc").replace("{example_id}", "abc"))
+           for method, path, _, public in timmy.ROUTES if not public]
+    assert len(api) == len(timmy.ROUTES) - 1
+    for method, path in api:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}):
+            status, data, response_headers = request(server, method, path, {"message": "hi"}, headers)
+            assert (status, response_headers["WWW-Authenticate"]) == (401, "Bearer"), (method, path, headers)
+            assert "missing or wrong token" in data["error"]
+    assert request(server, "POST", "/api/chat", {"message": "hi"}, {"Authorization": "Bearer s3cret"})[0] == 200
+    assert request(server, "GET", "/api/health", None, {"Authorization": "Bearer s3cret"})[0] == 200
     assert request(server, "GET", "/api/health?token=s3cret")[0] == 200
+
+
+def test_the_page_is_public_because_it_holds_no_data(serve):
+    # The page is static: without the token it loads, then asks for the token before any /api call succeeds.
+    server = serve(token="s3cret")
+    status, page, headers = request(server, "GET", "/")
+    assert status == 200 and "<title>Little Timmy</title>" in page["text"]
+    assert headers["Content-Security-Policy"] == timmy.PAGE_SECURITY_POLICY
+    assert page["text"] == timmy.PAGE and "s3cret" not in page["text"]
 
 
 def test_refuses_to_serve_off_loopback_without_a_token():
