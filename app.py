@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -352,6 +352,21 @@ class MemoryStore:
                 "INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id)"
                 " VALUES (?, ?, ?, ?, ?, ?)", (content, topic, importance, role, moment, session_id))
             return cursor.rowcount == 1
+
+    def add_many(self, memories: Iterable[Memory], *, session_id: str | None = None) -> int:
+        """Store many facts in one transaction (an import, a benchmark); return how many were new."""
+        rows = [(m.content, m.topic, m.importance, m.role, m.created_at.timestamp(), session_id) for m in memories]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                cursor = self._db.executemany(
+                    "INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?)", rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return cursor.rowcount
 
     def memories(self, limit: int = 50) -> list[Memory]:
         """The *limit* most recently stored memories, newest first, with their ids."""
