@@ -261,14 +261,17 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     CREATE INDEX exchanges_example ON exchanges(example_id) WHERE example_id IS NOT NULL;
     """,
-    # 4: whose fact each memory is (memory_owner() is the Python function MemoryStore registers for this); the
-    # words indexed with porter stemming twice: in time order (rowid = id), and in length order (rowid = words *
-    # 2^32 + 2^32 - 1 - id, words counted by spaces: a word's shortest memories first, which is bm25's order
-    # for one word, newest first among equals), so that each recall query reads only the rows it returns;
-    # and an index for the fallback.
+    # 4: whose fact each memory is, its words' stems and what it holds (memory_owner(), memory_terms() and
+    # memory_traits(), Python functions MemoryStore registers on its connection; a later change to those rules
+    # needs a migration that runs the UPDATE again); the words indexed with porter stemming twice, in time order
+    # (rowid = id) and in length order (rowid = words * 2^32 + 2^32 - 1 - id, words counted by spaces: a word's
+    # shortest memories first, which is bm25's order for one word, newest first among equals), so that each
+    # recall query reads only the rows it returns; and an index for the fallback.
     """
     ALTER TABLE memories ADD COLUMN owner TEXT NOT NULL DEFAULT '';
-    UPDATE memories SET owner = memory_owner(content);
+    ALTER TABLE memories ADD COLUMN terms TEXT NOT NULL DEFAULT '';  -- the stems of its words, for the re-rank
+    ALTER TABLE memories ADD COLUMN traits INTEGER NOT NULL DEFAULT 0;  -- what it holds: bits of TRAIT_BITS
+    UPDATE memories SET owner = memory_owner(content), terms = memory_terms(content), traits = memory_traits(content);
     DROP TRIGGER memories_ai;
     DROP TRIGGER memories_ad;
     DROP TABLE memories_fts;
@@ -409,41 +412,118 @@ SUBJECT_AFTER = frozenset("""is was has had and just lives lived works worked lo
     makes made takes took uses used""".split())
 # Words that introduce a name: "a parrot called Kiwi".
 NAMING_WORDS = frozenset("called named".split())
-# Question words that ask for a name: a memory holding one ("My cat is Winston") answers better.
-NAME_QUESTION_WORDS = frozenset("name names called named who".split())
+# What kind of answer a question asks for, from its words and frames: a memory that holds one answers better.
+ANSWER_KINDS: dict[str, re.Pattern[str]] = {
+    "name": re.compile(r"\b(name|names|called|named|who)\b"),
+    "place": re.compile(r"\b(where|which (city|town|country|place|street))\b"),
+    "time": re.compile(r"\b(when|what (time|day|date)|which (day|date|month|year))\b"),
+    "number": re.compile(r"\bhow (old|many|much|often|long)\b"),
+}
 # Words that ask for the newest of several answers: "Where do I live now?"
 LATEST_WORDS = frozenset("now currently nowadays latest anymore lately recently".split())
+# A question about what is coming or going on ("Who am I meeting on Friday?") is not answered by a past event.
+AHEAD_RE = re.compile(r"\b(am|are|is)\b.*\b\w{3,}ing\b|\b(will|going|next|tomorrow|upcoming|planning|plan)\b")
+PAST_WORDS = frozenset("went met had was were did saw took came felt yesterday ago".split())
+# A question about how things stand ("Where do I work?", not "Where did I..." nor "Where am I going?") is not
+# answered by a memory of one day: one that says yesterday, this morning, last week, two days ago.
+PAST_QUESTION_RE = re.compile(r"\b(did|was|were|happened|used to|ago|last|ever)\b")
+ONE_OFF_RE = re.compile(r"\b(yesterday|ago|earlier today|last (night|week|month)|this (morning|afternoon|evening)|"
+                        r"tonight|went|met|saw|took|came|felt|had|paid|lost|bought|watched|finished|tried|stayed|"
+                        r"rang|texted)\b")
+# What a memory must hold to answer each kind of question.
+PLACE_WORDS = frozenset("""home hospital school office surgery street road town city village park centre center
+    abroad""".split())
+TIME_WORDS = frozenset("""today tomorrow tonight yesterday morning mornings afternoon evening evenings night nights
+    week weekend weekends month year ago noon midnight christmas easter summer winter spring autumn monday tuesday
+    wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays january
+    february march april may june july august september october november december""".split())
+NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    sixty seventy eighty ninety hundred""".split())
 
 # Words people use for the same thing: a question's word also finds a memory using another of its group,
 # and the group is scored as one term.
 SYNONYMS: tuple[tuple[str, ...], ...] = (
+    # people and names
     ("name", "called", "named", "call", "nickname"),
+    ("baby", "pregnant", "pregnancy", "expecting", "newborn", "birth", "twins"),
+    ("birthday", "born"),
+    ("old", "age", "aged", "turning", "turns", "born"),
+    ("wedding", "married", "marry", "marrying", "engaged"),
+    ("visit", "visiting", "visitor", "staying", "coming"),
+    # home and places
     ("live", "living", "home", "moved", "move", "based", "address"),
-    ("work", "job", "career", "employer", "profession", "occupation"),
+    ("house", "flat", "apartment", "home"),
+    ("born", "grew", "raised", "originally", "hometown"),
+    ("city", "town", "village"),
+    ("country", "abroad", "overseas"),
+    ("rent", "renting", "rented", "landlord", "lease", "tenancy"),
+    ("park", "parking"),
+    ("garden", "allotment"),
+    ("car", "drive", "driving", "vehicle"),
+    ("bike", "bicycle", "cycle", "cycling", "ride"),
+    ("password", "passcode", "pin", "code"),
+    ("phone", "mobile"),
+    # plans and travel
+    ("holiday", "vacation", "trip", "travel", "travelling", "abroad", "getaway"),
+    ("flight", "flying", "fly", "plane", "planes", "airport"),
+    ("festival", "gig", "concert"),
+    ("party", "celebration", "celebrate"),
+    ("appointment", "appt"),  # not "booked": porter stems it "book"
+    ("meet", "meeting", "met"),
+    ("goal", "aim", "aiming", "target", "resolution"),
+    ("passport", "visa"),
+    ("due", "renew", "renews", "renewal", "expire", "expires", "expiry"),
+    # work and money
+    ("work", "job", "career", "employer", "profession", "occupation", "shift", "shifts"),
+    ("remote", "remotely", "wfh"),
+    ("salary", "pay", "paid", "wage", "wages", "earn"),
+    ("interview", "applied", "application", "hiring"),
+    ("save", "saving", "savings", "money"),
+    ("charity", "volunteer", "volunteering", "fundraising", "sponsored"),
+    ("insurance", "insured", "policy"),
+    # health
     ("doctor", "gp", "physician"),
+    ("medicine", "medication", "meds", "tablets", "pills", "prescription", "drug"),
+    ("allergic", "allergy", "intolerant", "intolerance", "react", "reaction"),
+    ("ill", "illness", "sick", "unwell", "disease", "condition", "diagnosed", "health"),  # not "medical": porter
+    # stems it "medic", as it does "medication"
+    ("hurt", "injured", "injury", "sore", "pain", "painful", "ache", "aching", "fell"),
+    ("operation", "surgery", "op", "procedure", "replacement", "operated"),
+    ("break", "broke", "broken", "fracture", "fractured"),
+    ("headache", "migraine"),
+    ("sleep", "sleeping", "asleep", "insomnia", "tired"),
+    ("eyesight", "sight", "vision", "eyes", "glasses", "blind"),
+    ("hearing", "deaf", "ears"),
+    ("teeth", "tooth", "dental", "dentist"),
+    ("smoke", "smoking", "smoker", "cigarette", "cigarettes", "vape", "vaping"),
+    ("quit", "quitting", "gave", "stopped"),
+    ("exercise", "gym", "workout", "fitness"),
+    ("colour", "color"),
+    # likes, dislikes, fears
+    ("like", "love", "favourite", "favorite", "enjoy", "fan", "prefer", "best"),
+    ("hate", "dislike", "stand", "loathe", "detest"),
+    ("afraid", "scared", "frightened", "fear", "phobia", "terrified", "anxious", "nervous", "worried"),
+    ("support", "supporter", "follow"),
+    # food and drink
+    ("eat", "eating", "food", "meal", "dish", "dinner", "lunch", "breakfast", "restaurant", "table"),
+    ("drink", "drinking", "drinks"),
+    ("meat", "vegetarian", "vegan", "veggie"),
+    ("milk", "dairy", "lactose", "cheese", "cream", "yoghurt", "butter"),
+    ("bread", "gluten", "wheat", "pasta", "coeliac", "celiac"),
+    ("alcohol", "sober", "wine", "beer"),
+    ("coffee", "caffeine", "latte", "espresso", "cappuccino"),
+    ("diet", "dieting", "carb", "carbs", "calories"),
+    # pastimes and learning
     ("film", "movie", "cinema"),
     ("music", "band", "singer", "song", "album", "artist", "musician"),
-    ("car", "drive", "vehicle"),
-    ("afraid", "scared", "frightened", "fear", "phobia", "terrified"),
-    ("hate", "dislike", "stand", "loathe", "detest"),
-    ("like", "love", "favourite", "favorite", "enjoy", "fan"),
-    ("birthday", "born"),
-    ("anniversary", "wedding", "married"),
-    ("allergic", "allergy"),
-    ("medicine", "medication", "meds", "tablets", "pills", "prescription", "drug"),
-    ("headache", "migraine"),
-    ("flight", "flying", "fly", "plane"),
-    ("meat", "vegetarian", "vegan", "veggie"),
-    ("break", "broke", "broken", "fracture", "fractured"),
-    ("old", "age", "aged", "turning", "turns"),
-    ("save", "saving", "savings", "money"),
-    ("meet", "meeting", "met"),
+    ("book", "novel", "reading", "read", "author"),
+    ("hobby", "hobbies", "class", "classes", "club", "lessons", "course"),
+    ("learn", "learning", "lessons", "studying", "study"),
+    ("race", "marathon", "run", "running", "jog", "jogging"),
+    ("swim", "swimming", "swimmer", "water", "pool"),
+    ("dance", "dancing"),
     ("school", "primary", "secondary", "nursery"),
-    ("password", "passcode", "pin", "code"),
-    ("insurance", "insured", "policy"),
-    ("due", "renew", "renewal", "expires", "expiry"),
-    ("race", "marathon", "run", "running"),
-    ("learn", "learning", "lessons", "studying"),
+    ("tech", "technology", "software", "programming", "stack"),
 )
 # A general word and the particular things it covers, one way: "instrument" finds "cello", not the reverse.
 KINDS: dict[str, tuple[str, ...]] = {
@@ -457,24 +537,46 @@ KINDS: dict[str, tuple[str, ...]] = {
         greek dutch korean hindi polish""".split()),
     "sport": tuple("""football soccer tennis rugby cricket golf netball hockey swimming basketball squash badminton
         cycling climbing boxing""".split()),
+    "hobby": tuple("""pottery knitting crochet sewing painting drawing photography gardening baking cooking climbing
+        yoga pilates chess fishing cycling dancing singing choir birdwatching woodwork""".split()),
     "herb": tuple("coriander cilantro basil parsley mint rosemary thyme dill sage oregano chives".split()),
     "medicine": tuple("""penicillin amoxicillin antibiotics ibuprofen paracetamol aspirin codeine sertraline
         citalopram fluoxetine metformin insulin statins inhaler antidepressants""".split()),
+    "illness": tuple("""dementia alzheimers diabetes diabetic asthma cancer arthritis epilepsy depression anxiety
+        migraines parkinsons eczema psoriasis angina crohns insomnia""".split()),
     "bone": tuple("wrist arm leg ankle collarbone rib hip finger toe nose elbow knee shoulder jaw skull".split()),
     "drink": tuple("tea coffee wine beer juice water".split()),
+    "bird": tuple("parrot budgie canary cockatiel".split()),
+    "dance": tuple("ballet salsa ballroom tap tango".split()),
+    "programming": tuple("python java javascript typescript ruby rust golang sql postgres mysql kotlin swift".split()),
+    "family": tuple("""mum dad mother father sister brother son daughter cousin aunt uncle niece nephew grandma
+        grandad nan gran grandson granddaughter""".split()),
 }
-KINDS.update(animal=KINDS["pet"], medication=KINDS["medicine"])
+KINDS.update(animal=KINDS["pet"], medication=KINDS["medicine"], relative=KINDS["family"])
+KINDS.update(dict.fromkeys(("ill", "sick", "unwell", "condition", "disease"), KINDS["illness"]))
+# Question frames that ask about something no single word of them names: "How old am I?" asks for an age or a
+# birth date, "where is she from" for a birthplace.  Each adds one group of its words.
+FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"\bhow old\b"), ("age", "aged", "born", "turning", "turns", "birthday")),
+    (re.compile(r"\bwhere\b.*\bfrom\b"), ("born", "grew", "raised", "originally", "hometown")),
+    (re.compile(r"\bwrong with\b"), ("ill", "illness", "sick", "hurt", "injured", "sore")),
+    (re.compile(r"\bfor a living\b"), ("work", "job")),
+    (re.compile(r"\brun out\b"), ("expire", "expires", "expiry")),
+)
 
 # Ranking: bm25 relevance over the groups first; the rules below add or take away in the same units.
 BM25_K1 = 1.2  # how fast repeating a word stops adding to its score
 BM25_B = 0.75  # how much a long memory's words count for less
 TYPICAL_MEMORY_WORDS = 10  # the memory length bm25's length normalisation treats as average
+SYNONYM_CREDIT = 0.8  # a group's share for a synonym of the question's word, against 1 for the word itself
 OWNER_MATCH = 5.0  # a memory of the person the question is about
 OWNER_CLASH = 2.0  # taken away for a memory only of others, when the question is about someone
 OWNER_IMPLIED = 1.5  # a memory of the user's own, when the question names no one ("What's the dog called?")
 PROXIMITY_WINDOW = 3  # two of the question's groups this close in a memory count as a phrase
 PROXIMITY_WEIGHT = 1.0  # added per such pair, times the rarer group's idf share
-NAME_ANSWER = 1.5  # a memory holding a name, when the question asks for one
+ANSWER_KIND = 1.5  # a memory holding what the question asks for: a name, a place, a time, a number
+PAST_FOR_AHEAD = 1.5  # taken from a past event, when the question is about what is coming or going on
+ONE_OFF_FOR_STATE = 1.5  # taken from a memory of one day, when the question is about how things stand
 IMPORTANCE_NUDGE = 0.2  # at most this for importance 5: a tie-breaker, never worth a word
 RECENCY_NUDGE = 0.4  # at most this for a memory from just now, halved at RECENCY_HALF_DAYS
 RECENCY_HALF_DAYS = 365.0  # a year-old fact keeps half the recency nudge: lasting facts are not buried
@@ -487,7 +589,9 @@ COMMON_SHARE = 0.05  # a group in more than this share of memories (or COUNTED_M
 MAX_QUERY_GROUPS = 6  # the rarest groups of a message are used for candidates, the rest only score
 SINGLE_QUERIES = 4  # groups queried alone (and with the owner), rarest first
 PAIR_GROUPS = 3  # each pair of the rarest groups is queried with AND
-SHORTEST_PER_QUERY = 20  # each query's shortest memories taken (bm25's order for one word)...
+CANDIDATE_ROWS = 400  # at most this many memories are scored in Python: a query matching no more than are left
+# of these gives them all; a larger one gives half of what is left, or at least...
+SHORTEST_PER_QUERY = 20  # ...this many, of its shortest memories (bm25's order for one word)...
 NEWEST_PER_QUERY = 8  # ...and its newest
 OPTIMIZE_AFTER_ROWS = 1000  # add_many() merges the full-text indexes after storing this many rows
 ANALYSED_CHARS = 2000  # the re-rank reads only this much of a long memory
@@ -741,6 +845,62 @@ def memory_owner(text: str) -> str:
     return " ".join(sorted(set(_owner_words(_tokens(text)))))
 
 
+_NAME_RE = re.compile(r"(?<![.!?])\s([A-Z][a-z]+)")
+_PLACE_RE = re.compile(r"\b(?:in|at|near|from|to)\s+(?:the\s+)?[A-Z][a-z]+")
+# Capitalised words that are not names.
+NOT_NAMES = frozenset("""Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
+    June July August September October November December Mr Mrs Ms Dr St""".split())
+
+
+def _holds_name(text: str, tokens: list[str]) -> bool:
+    """A capitalised word that does not start a sentence and is not a day or month: "My cat is Winston"."""
+    return any(match.group(1) not in NOT_NAMES for match in _NAME_RE.finditer(text))
+
+
+def _holds_place(text: str, tokens: list[str]) -> bool:
+    """A named place after in/at/near/from/to, or a word for a place: "at St Mary's hospital"."""
+    return bool(_PLACE_RE.search(text)) or not PLACE_WORDS.isdisjoint(tokens)
+
+
+def _holds_time(text: str, tokens: list[str]) -> bool:
+    """A day, month, season or time word, or a number: "on the 14th of March", "tomorrow at 3pm"."""
+    return not TIME_WORDS.isdisjoint(tokens) or any(token[:1].isdigit() for token in tokens)
+
+
+def _holds_number(text: str, tokens: list[str]) -> bool:
+    """A number in digits or words: "is four", "40 years old"."""
+    return not NUMBER_WORDS.isdisjoint(tokens) or any(token[:1].isdigit() for token in tokens)
+
+
+def _holds_past(text: str, tokens: list[str]) -> bool:
+    """A past event: "I went", "we met", "yesterday"."""
+    return not PAST_WORDS.isdisjoint(tokens)
+
+
+def _holds_one_off(text: str, tokens: list[str]) -> bool:
+    """Something of one day: "yesterday", "this morning", "two days ago", "I paid"."""
+    return bool(ONE_OFF_RE.search(" ".join(tokens)))
+
+
+# What a memory holds, tested once when it is stored and kept as bits in memories.traits.
+TRAIT_TESTS: dict[str, Callable[[str, list[str]], bool]] = {
+    "name": _holds_name, "place": _holds_place, "time": _holds_time, "number": _holds_number,
+    "past": _holds_past, "one_off": _holds_one_off}
+TRAIT_BITS = {trait: 1 << n for n, trait in enumerate(TRAIT_TESTS)}
+
+
+def memory_traits(text: str) -> int:
+    """The bits of TRAIT_BITS for what *text* holds: a name, a place, a time, a number, a past or one-off event."""
+    head = text[:ANALYSED_CHARS]
+    tokens = words(head)
+    return sum(bit for trait, bit in TRAIT_BITS.items() if TRAIT_TESTS[trait](head, tokens))
+
+
+def memory_terms(text: str) -> str:
+    """The stems of *text*'s words in order, space-separated: what the re-rank reads instead of the text."""
+    return " ".join(stem(word) for word in words(text[:ANALYSED_CHARS]))
+
+
 def _expand(word: str) -> set[str]:
     """*word* with its synonyms and, for a general word, the particular things it covers."""
     return {word, *_SYNONYMS_OF.get(stem(word), ()), *_KINDS_OF.get(stem(word), ())}
@@ -760,10 +920,16 @@ _KINDS_OF = {stem(general): kinds for general, kinds in KINDS.items()}  # "pets"
 
 @dataclass(frozen=True)
 class TermGroup:
-    """One word of a question with its synonyms: the words for the full-text query, their stems for scoring."""
+    """One word of a question with its synonyms: the words for the full-text query, their stems for scoring.
+
+    A memory holding the question's own word or a kind of it (exact: "dog", "beagle") scores the group's whole
+    weight, one holding only a synonym ("puppy") SYNONYM_CREDIT of it.
+    """
 
     words: tuple[str, ...]
     stems: frozenset[str]
+    exact: tuple[str, ...]
+    exact_stems: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -772,25 +938,31 @@ class RecallQuery:
 
     owner: frozenset[str]
     groups: tuple[TermGroup, ...]
-    wants_name: bool
+    wants: frozenset[str] = frozenset()  # the kinds of answer asked for: keys of ANSWER_KINDS
     wants_latest: bool = False  # "now", "currently": the newest of several answers is wanted
+    ahead: bool = False  # about what is coming or going on: past events answer it less
+    state: bool = False  # about how things stand: memories of one day answer it less
 
 
 def read_query(text: str) -> RecallQuery:
     """Read *text* for recall: owner words as memory_owner() finds them, and each content word's group."""
     tokens = _tokens(text)
-    groups: list[TermGroup] = []
-    seen: set[str] = set()
-    for word, _, _ in tokens:
-        if word in STOP_WORDS or word in USER_WORDS or word in RELATIONS or stem(word) in seen:
-            continue
-        seen.add(stem(word))
-        expanded = _expand(word)
-        groups.append(TermGroup(tuple(sorted(expanded)), frozenset(stem(w) for w in expanded)))
     lowered = [word for word, _, _ in tokens]
-    wants_name = any(word in NAME_QUESTION_WORDS for word in lowered)
-    wants_latest = any(word in LATEST_WORDS for word in lowered)
-    return RecallQuery(_asked_owner(_owner_words(tokens)), tuple(groups), wants_name, wants_latest)
+    wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word)) for word in lowered
+                if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS]
+    phrase = " ".join(lowered)
+    wordings += [(frame_words, {word for frame_word in frame_words for word in _expand(frame_word)})
+                 for pattern, frame_words in FRAMES if pattern.search(phrase)]
+    groups: list[TermGroup] = []
+    for exact, expanded in wordings:
+        exact_stems = frozenset(stem(word) for word in exact)
+        if all(known.exact_stems != exact_stems for known in groups):
+            groups.append(TermGroup(tuple(sorted(expanded)), frozenset(stem(w) for w in expanded), exact, exact_stems))
+    wants = frozenset(kind for kind, pattern in ANSWER_KINDS.items() if pattern.search(phrase))
+    ahead = bool(AHEAD_RE.search(phrase))
+    return RecallQuery(_asked_owner(_owner_words(tokens)), tuple(groups), wants,
+                       wants_latest=not LATEST_WORDS.isdisjoint(lowered), ahead=ahead,
+                       state=not ahead and not PAST_QUESTION_RE.search(phrase))
 
 
 def _asked_owner(owners: list[str]) -> frozenset[str]:
@@ -828,6 +1000,14 @@ def _idf(matches: int, total: int) -> float:
 
 
 _MEMORY_COLUMNS = "id, content, topic, importance, role, created_at, owner"
+_SCORED_COLUMNS = _MEMORY_COLUMNS + ", terms, traits"
+_INSERT = ("INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id, owner, terms,"
+           " traits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _derived(content: str) -> tuple[str, str, int]:
+    """What is stored beside a memory's text: its owner, its stems, its traits."""
+    return memory_owner(content), memory_terms(content), memory_traits(content)
 
 
 def _memory(row: tuple[Any, ...]) -> Memory:
@@ -845,7 +1025,8 @@ class MemoryStore:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.create_function("memory_owner", 1, memory_owner, deterministic=True)  # for migration 4
+        for function in (memory_owner, memory_terms, memory_traits):  # for migration 4
+            self._db.create_function(function.__name__, 1, function, deterministic=True)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -868,22 +1049,18 @@ class MemoryStore:
         """Store a fact; False if the same text is already stored."""
         moment = (created_at or dt.datetime.now()).timestamp()
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id, owner)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (content, topic, importance, role, moment, session_id, memory_owner(content)))
+            cursor = self._db.execute(_INSERT, (content, topic, importance, role, moment, session_id,
+                                                *_derived(content)))
             return cursor.rowcount == 1
 
     def add_many(self, memories: Iterable[Memory], *, session_id: str | None = None) -> int:
         """Store many facts in one transaction (an import, a benchmark); return how many were new."""
-        rows = [(m.content, m.topic, m.importance, m.role, m.created_at.timestamp(), session_id,
-                 m.owner or memory_owner(m.content)) for m in memories]
+        rows = [(m.content, m.topic, m.importance, m.role, m.created_at.timestamp(), session_id, *_derived(m.content))
+                for m in memories]
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                cursor = self._db.executemany(
-                    "INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id, owner)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                cursor = self._db.executemany(_INSERT, rows)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -948,36 +1125,45 @@ class MemoryStore:
                                         " ORDER BY importance DESC, created_at DESC LIMIT ?", (k,)).fetchall()
                 return [_memory(row) for row in rows]
             marks = ",".join("?" * len(ids))
-            rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({marks})",
+            rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN ({marks})",
                                     list(ids)).fetchall()
         scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment)
         scored = sorted(rows, key=scorer.score, reverse=True)
-        return [_memory(row) for row in scored[:k]]
+        return [_memory(row[:7]) for row in scored[:k]]
 
-    def _matches(self, match: str) -> int:
-        """How many memories *match*, counted up to COUNTED_MATCHES: enough to tell rare words from common."""
+    def _matches(self, match: str, limit: int = COUNTED_MATCHES) -> int:
+        """How many memories *match*, counted up to *limit*: enough to tell rare words from common."""
         return self._db.execute("SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ?"
-                                " LIMIT ?)", (match, COUNTED_MATCHES)).fetchone()[0]
+                                " LIMIT ?)", (match, limit)).fetchone()[0]
 
     def _candidate_ids(self, owner: frozenset[str], groups: list[TermGroup], common: set[TermGroup]) -> set[int]:
-        """Ids from a few full-text queries, each reading only the rows it returns.
+        """Ids from a few full-text queries, most specific first, each reading only the rows it returns.
 
-        Each query (owner AND a group, a pair of groups, a group alone; the
-        rarest groups first, a common group only in pairs) is read twice: its
-        shortest memories first from memories_by_length, and its newest from
-        memories_fts.
+        The queries: the owner AND each of the rarest groups (the question's
+        own word, then its whole group), each pair of the rarest groups, each
+        group alone (a common one only as its own word).  A query matching
+        no more rows than are left of CANDIDATE_ROWS gives them all; a larger
+        one its shortest memories (from memories_by_length: half of what is
+        left, at least SHORTEST_PER_QUERY) and its newest (from memories_fts).
         """
-        terms = [f"content : {_fts_any(group.words)}" for group in groups]
+        rarest = groups[:SINGLE_QUERIES]
+        terms = {group: f"content : {_fts_any(group.words)}" for group in groups}
+        exact = {group: f"content : {_fts_any(group.exact)}" for group in rarest}
         whose = f"owner : {_fts_any(sorted(owner or {OWNER_USER}))}"  # no one named: the user, as _owner_rule
-        singles = [term for term, group in zip(terms, groups, strict=True) if group not in common][:SINGLE_QUERIES]
-        pairs = [f"{first} AND {second}" for n, first in enumerate(terms[:PAIR_GROUPS])
-                 for second in terms[n + 1:PAIR_GROUPS]]
-        owned = [f"{whose} AND {term}" for term in terms[:SINGLE_QUERIES]] or ([whose] if owner else [])
+        owned = [f"{whose} AND {term}" for group in rarest for term in (exact[group], terms[group])]
+        pairs = [f"{terms[first]} AND {terms[second]}" for n, first in enumerate(groups[:PAIR_GROUPS])
+                 for second in groups[n + 1:PAIR_GROUPS]]
+        singles = [exact[group] for group in rarest] + [terms[group] for group in rarest if group not in common]
         ids: set[int] = set()
-        for match in owned + pairs + singles:
+        for match in dict.fromkeys(owned + pairs + singles or ([whose] if owner else [])):
+            left = CANDIDATE_ROWS - len(ids)
+            if self._matches(match, left + 1) <= left:
+                ids.update(n for (n,) in self._db.execute(
+                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (match,)))
+                continue
             ids.update(_LENGTH_KEY_IDS - key % _LENGTH_KEY_IDS - 1 for (key,) in self._db.execute(
                 "SELECT rowid FROM memories_by_length WHERE memories_by_length MATCH ? ORDER BY rowid LIMIT ?",
-                (match, SHORTEST_PER_QUERY)))
+                (match, max(SHORTEST_PER_QUERY, left // 2))))
             ids.update(n for (n,) in self._db.execute(
                 "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
                 (match, NEWEST_PER_QUERY)))
@@ -992,32 +1178,39 @@ class _Scorer:
 
     def __init__(self, wanted: RecallQuery, weights: dict[TermGroup, float], moment: float) -> None:
         self.wanted = wanted
+        self.wanted_bits = sum(TRAIT_BITS[kind] for kind in wanted.wants)
         self.moment = moment
         self.groups = [group for group in wanted.groups if group in weights]  # in the question's order
         self.weights = [weights[group] for group in self.groups]
-        self.group_of: dict[str, list[int]] = {}  # stem -> the groups it counts for
+        self.group_of: dict[str, list[tuple[int, float]]] = {}  # stem -> (group, credit) for each group it is in
         for index, group in enumerate(self.groups):
             for group_stem in group.stems:
-                self.group_of.setdefault(group_stem, []).append(index)
+                credit = 1.0 if group_stem in group.exact_stems else SYNONYM_CREDIT
+                self.group_of.setdefault(group_stem, []).append((index, credit))
 
     def score(self, row: tuple[Any, ...]) -> float:
-        """The memory row's score; higher is better."""
-        _, content, _, importance, _, created_at, owner = row
-        text = content if len(content) <= ANALYSED_CHARS else content[:ANALYSED_CHARS]
-        tokens = words(text)
+        """The memory row's score (a row of _SCORED_COLUMNS); higher is better."""
+        _, _, _, importance, _, created_at, owner, terms, traits = row
+        tokens = terms.split()
         places: dict[int, list[int]] = {}
-        group_of, stems = self.group_of, _STEMS
-        for position, word in enumerate(tokens):
-            indexes = group_of.get(stems.get(word) or stem(word))
-            if indexes:
-                for index in indexes:
+        credits: dict[int, float] = {}
+        group_of = self.group_of
+        for position, token in enumerate(tokens):
+            found = group_of.get(token)
+            if found:
+                for index, credit in found:
                     places.setdefault(index, []).append(position)
-        length_factor = BM25_K1 * (1.0 - BM25_B + BM25_B * len(tokens) / TYPICAL_MEMORY_WORDS)
-        score = sum(self.weights[i] * len(p) * (BM25_K1 + 1.0) / (len(p) + length_factor) for i, p in places.items())
+                    credits[index] = max(credit, credits.get(index, 0.0))
+        # bm25 with each group counted once: a memory saying "pregnant with a baby" is not twice as relevant
+        saturation = (BM25_K1 + 1.0) / (1.0 + BM25_K1 * (1.0 - BM25_B + BM25_B * len(tokens) / TYPICAL_MEMORY_WORDS))
+        score = saturation * sum(self.weights[i] * credit for i, credit in credits.items())
         score += self._proximity(places)
         score += _owner_rule(self.wanted.owner, owner)
-        if self.wanted.wants_name and _holds_name(text):
-            score += NAME_ANSWER
+        score += ANSWER_KIND * bin(traits & self.wanted_bits).count("1")
+        if self.wanted.ahead and traits & TRAIT_BITS["past"]:
+            score -= PAST_FOR_AHEAD
+        elif self.wanted.state and traits & TRAIT_BITS["one_off"]:
+            score -= ONE_OFF_FOR_STATE
         age_days = max(0.0, (self.moment - created_at) / 86400.0)
         recency = RECENCY_NUDGE * (LATEST_FACTOR if self.wanted.wants_latest else 1.0)
         return score + IMPORTANCE_NUDGE * importance / 5.0 + recency / (1.0 + age_days / RECENCY_HALF_DAYS)
@@ -1027,7 +1220,8 @@ class _Scorer:
         found = sorted(places)
         bonus = 0.0
         for first, second in zip(found, found[1:], strict=False):
-            if min(abs(a - b) for a in places[first] for b in places[second]) <= PROXIMITY_WINDOW:
+            gaps = [abs(a - b) for a in places[first] for b in places[second] if a != b]  # two words, not one
+            if gaps and min(gaps) <= PROXIMITY_WINDOW:
                 bonus += PROXIMITY_WEIGHT * min(self.weights[first], self.weights[second]) / 4.0
         return bonus
 
@@ -1041,17 +1235,6 @@ def _owner_rule(asked: frozenset[str], owner: str) -> float:
     if not asked:
         return OWNER_IMPLIED if OWNER_USER in owners else 0.0
     return OWNER_MATCH if asked.intersection(owners) else -OWNER_CLASH
-
-
-_NAME_RE = re.compile(r"(?<![.!?])\s([A-Z][a-z]+)")
-# Capitalised words that are not names.
-NOT_NAMES = frozenset("""Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
-    June July August September October November December Mr Mrs Ms Dr St""".split())
-
-
-def _holds_name(text: str) -> bool:
-    """A capitalised word that does not start a sentence and is not a day or month: "My cat is Winston"."""
-    return any(match.group(1) not in NOT_NAMES for match in _NAME_RE.finditer(text))
 
 
 # ---------------------------------------------------------------------------
