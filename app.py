@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import heapq
 import hmac
 import http.server
 import ipaddress
@@ -333,11 +334,11 @@ QUESTION_START_RE = re.compile(r"^(what|who|where|when|why|how|which|is|are|was|
 STOP_WORDS = frozenset("""
     a about after again all also am an and any anything are as at be been before being but by can could d did do
     does doing done else ever for from get gets getting go goes going got had has have having he her here hers him
-    his how i if in into is it its just kind know let ll long m many me mine more most much my myself no not now of
-    off often on once one or our ours ourselves out please re really recall remember remind right s said say says
-    she should so some something sort still t tell than that the their theirs them then there these they thing
-    things think this those to told too up us usually ve very was way we were what when where which while who whom
-    whose why will with would you your yours yourself
+    his how i if in into is it its just kind know let ll long m many me mine more most much my myself need needs no
+    not now of off often on once one or our ours ourselves out please re really recall remember remind right s said
+    say says she should so some something sort still t tell than that the their theirs them then there these they
+    thing things think this those to told too up us usually ve very was way we were what when where which while who
+    whom whose why will with would you your yours yourself
     """.split())
 OWNER_USER = "user"  # the owner recorded for the user's own facts
 # Words by which the user speaks of themself: the first of these, before anyone else is named, makes it theirs.
@@ -349,32 +350,33 @@ def _relations(*groups: tuple[str, tuple[str, ...]]) -> dict[str, tuple[str, ...
 
 
 # How people name the people in their life -> the owner words recorded: "my mum" and "my mother" are one
-# person; a fact about "my parents" is also about each of them.
+# person; a fact about "my parents" is also about each of them, and one about any relative is the family's.
 RELATIONS: dict[str, tuple[str, ...]] = _relations(
-    ("mum mom mother mam mummy mommy mama", ("mother",)),
-    ("dad father daddy papa", ("father",)),
-    ("parents folks", ("parents", "mother", "father")),
-    ("sister sis", ("sister",)),
-    ("brother bro", ("brother",)),
-    ("siblings", ("sister", "brother")),
-    ("wife", ("wife", "partner")),
-    ("husband hubby", ("husband", "partner")),
-    ("partner spouse", ("partner", "wife", "husband", "boyfriend", "girlfriend")),
+    ("mum mom mother mam mummy mommy mama", ("mother", "family")),
+    ("dad father daddy papa", ("father", "family")),
+    ("parents folks", ("parents", "mother", "father", "family")),
+    ("sister sis", ("sister", "family")),
+    ("brother bro", ("brother", "family")),
+    ("siblings", ("sister", "brother", "family")),
+    ("wife", ("wife", "partner", "family")),
+    ("husband hubby", ("husband", "partner", "family")),
+    ("partner spouse", ("partner", "wife", "husband", "boyfriend", "girlfriend", "family")),
     ("boyfriend", ("boyfriend", "partner")),
     ("girlfriend", ("girlfriend", "partner")),
     ("fiance fiancee", ("fiance", "partner")),
-    ("son", ("son", "child")),
-    ("daughter", ("daughter", "child")),
-    ("child children kid kids youngest eldest oldest", ("child", "son", "daughter")),
-    ("grandma gran granny nan nana nanna grandmother", ("grandmother", "grandparents")),
-    ("grandad granddad grandpa grandfather", ("grandfather", "grandparents")),
-    ("grandparents", ("grandparents", "grandmother", "grandfather")),
-    ("aunt auntie aunty", ("aunt",)),
-    ("uncle", ("uncle",)),
-    ("cousin", ("cousin",)),
-    ("niece", ("niece",)),
-    ("nephew", ("nephew",)),
-    ("grandson granddaughter grandchild grandchildren grandkids", ("grandchild",)),
+    ("son", ("son", "child", "family")),
+    ("daughter", ("daughter", "child", "family")),
+    ("child children kid kids youngest eldest oldest", ("child", "son", "daughter", "family")),
+    ("grandma gran granny nan nana nanna grandmother", ("grandmother", "grandparents", "family")),
+    ("grandad granddad grandpa grandfather", ("grandfather", "grandparents", "family")),
+    ("grandparents", ("grandparents", "grandmother", "grandfather", "family")),
+    ("aunt auntie aunty", ("aunt", "family")),
+    ("uncle", ("uncle", "family")),
+    ("cousin", ("cousin", "family")),
+    ("niece", ("niece", "family")),
+    ("nephew", ("nephew", "family")),
+    ("grandson granddaughter grandchild grandchildren grandkids", ("grandchild", "family")),
+    ("family relatives relative", ("family",)),
     ("friend mate pal bestie", ("friend",)),
     ("neighbour neighbor neighbours neighbors", ("neighbour",)),
     ("boss manager", ("boss",)),
@@ -422,7 +424,8 @@ ANSWER_KINDS: dict[str, re.Pattern[str]] = {
 # Words that ask for the newest of several answers: "Where do I live now?"
 LATEST_WORDS = frozenset("now currently nowadays latest anymore lately recently".split())
 # A question about what is coming or going on ("Who am I meeting on Friday?") is not answered by a past event.
-AHEAD_RE = re.compile(r"\b(am|are|is)\b.*\b\w{3,}ing\b|\b(will|going|next|tomorrow|upcoming|planning|plan)\b")
+AHEAD_RE = re.compile(r"\b(am|are|is)\b.*\b\w{3,}ing\b|\b(will|going|tomorrow|upcoming|planning|plan)\b"
+                      r"|\bnext (week|weekend|month|year|time|\w+day)\b")
 PAST_WORDS = frozenset("went met had was were did saw took came felt yesterday ago".split())
 # A question about how things stand ("Where do I work?", not "Where did I..." nor "Where am I going?") is not
 # answered by a memory of one day: one that says yesterday, this morning, last week, two days ago.
@@ -432,7 +435,7 @@ ONE_OFF_RE = re.compile(r"\b(yesterday|ago|earlier today|last (night|week|month)
                         r"rang|texted)\b")
 # What a memory must hold to answer each kind of question.
 PLACE_WORDS = frozenset("""home hospital school office surgery street road town city village park centre center
-    abroad""".split())
+    abroad garden garage kitchen bedroom shed hutch""".split())
 TIME_WORDS = frozenset("""today tomorrow tonight yesterday morning mornings afternoon evening evenings night nights
     week weekend weekends month year ago noon midnight christmas easter summer winter spring autumn monday tuesday
     wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays january
@@ -443,7 +446,10 @@ NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten ele
 # Words people use for the same thing: a question's word also finds a memory using another of its group,
 # and the group is scored as one term.
 SYNONYMS: tuple[tuple[str, ...], ...] = (
-    # people and names
+    # people, pets and names
+    ("cat", "kitten", "kitty"),
+    ("dog", "puppy", "pup", "doggy"),
+    ("rabbit", "bunny"),
     ("name", "called", "named", "call", "nickname"),
     ("baby", "pregnant", "pregnancy", "expecting", "newborn", "birth", "twins"),
     ("birthday", "born"),
@@ -460,6 +466,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("park", "parking"),
     ("garden", "allotment"),
     ("car", "drive", "driving", "vehicle"),
+    ("commute", "commuting", "train", "bus", "tube"),
+    ("renovation", "renovating", "building", "builders", "extension", "refurb", "decorating"),
+    ("neighbour", "neighbours", "neighbor", "neighbors"),
     ("bike", "bicycle", "cycle", "cycling", "ride"),
     ("password", "passcode", "pin", "code"),
     ("phone", "mobile"),
@@ -474,7 +483,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("passport", "visa"),
     ("due", "renew", "renews", "renewal", "expire", "expires", "expiry"),
     # work and money
-    ("work", "job", "career", "employer", "profession", "occupation", "shift", "shifts"),
+    ("work", "job", "career", "employer", "employed", "profession", "occupation", "shift", "shifts", "freelance"),
     ("remote", "remotely", "wfh"),
     ("salary", "pay", "paid", "wage", "wages", "earn"),
     ("interview", "applied", "application", "hiring"),
@@ -492,7 +501,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("break", "broke", "broken", "fracture", "fractured"),
     ("headache", "migraine"),
     ("sleep", "sleeping", "asleep", "insomnia", "tired"),
-    ("eyesight", "sight", "vision", "eyes", "glasses", "blind"),
+    ("eyesight", "sight", "vision", "eyes", "glasses", "lenses", "contacts", "specs", "blind"),
+    ("noise", "sound", "sounds", "loud"),
     ("hearing", "deaf", "ears"),
     ("teeth", "tooth", "dental", "dentist"),
     ("smoke", "smoking", "smoker", "cigarette", "cigarettes", "vape", "vaping"),
@@ -501,11 +511,11 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("colour", "color"),
     # likes, dislikes, fears
     ("like", "love", "favourite", "favorite", "enjoy", "fan", "prefer", "best"),
-    ("hate", "dislike", "stand", "loathe", "detest"),
+    ("hate", "dislike", "stand", "bear", "loathe", "detest", "annoy", "annoys", "annoying", "irritate", "irritates"),
     ("afraid", "scared", "frightened", "fear", "phobia", "terrified", "anxious", "nervous", "worried"),
     ("support", "supporter", "follow"),
     # food and drink
-    ("eat", "eating", "food", "meal", "dish", "dinner", "lunch", "breakfast", "restaurant", "table"),
+    ("eat", "eating", "food", "meal", "dish", "dinner", "lunch", "breakfast", "restaurant"),
     ("drink", "drinking", "drinks"),
     ("meat", "vegetarian", "vegan", "veggie"),
     ("milk", "dairy", "lactose", "cheese", "cream", "yoghurt", "butter"),
@@ -515,6 +525,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("diet", "dieting", "carb", "carbs", "calories"),
     # pastimes and learning
     ("film", "movie", "cinema"),
+    ("tv", "television", "show", "shows", "series", "drama", "dramas", "netflix", "watch", "watching"),
     ("music", "band", "singer", "song", "album", "artist", "musician"),
     ("book", "novel", "reading", "read", "author"),
     ("hobby", "hobbies", "class", "classes", "club", "lessons", "course"),
@@ -544,6 +555,9 @@ KINDS: dict[str, tuple[str, ...]] = {
         citalopram fluoxetine metformin insulin statins inhaler antidepressants""".split()),
     "illness": tuple("""dementia alzheimers diabetes diabetic asthma cancer arthritis epilepsy depression anxiety
         migraines parkinsons eczema psoriasis angina crohns insomnia""".split()),
+    "renovation": tuple("kitchen bathroom extension loft conservatory roof".split()),
+    "operation": tuple("appendix tonsils gallbladder cataract hernia bypass".split()),
+    "heart": tuple("pressure cholesterol cardiac angina palpitations".split()),
     "bone": tuple("wrist arm leg ankle collarbone rib hip finger toe nose elbow knee shoulder jaw skull".split()),
     "drink": tuple("tea coffee wine beer juice water".split()),
     "bird": tuple("parrot budgie canary cockatiel".split()),
@@ -555,13 +569,19 @@ KINDS: dict[str, tuple[str, ...]] = {
 KINDS.update(animal=KINDS["pet"], medication=KINDS["medicine"], relative=KINDS["family"])
 KINDS.update(dict.fromkeys(("ill", "sick", "unwell", "condition", "disease"), KINDS["illness"]))
 # Question frames that ask about something no single word of them names: "How old am I?" asks for an age or a
-# birth date, "where is she from" for a birthplace.  Each adds one group of its words.
-FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"\bhow old\b"), ("age", "aged", "born", "turning", "turns", "birthday")),
-    (re.compile(r"\bwhere\b.*\bfrom\b"), ("born", "grew", "raised", "originally", "hometown")),
-    (re.compile(r"\bwrong with\b"), ("ill", "illness", "sick", "hurt", "injured", "sore")),
-    (re.compile(r"\bfor a living\b"), ("work", "job")),
-    (re.compile(r"\brun out\b"), ("expire", "expires", "expiry")),
+# birth date, "where is she from" for a birthplace.  Each adds one group of its words, in place of the words it
+# names last ("next door" is not about "next" nor a "door").
+FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...], frozenset[str]], ...] = (
+    (re.compile(r"\bhow old\b"), ("old", "age", "aged", "born", "turning", "turns", "birthday"), frozenset()),
+    (re.compile(r"\bwhere\b.*\bfrom\b"), ("born", "grew", "raised", "originally", "hometown"), frozenset()),
+    (re.compile(r"\bwrong with\b"), ("ill", "illness", "sick", "hurt", "injured", "sore"), frozenset({"wrong"})),
+    (re.compile(r"\bfor a living\b"), ("work", "job"), frozenset({"living"})),
+    (re.compile(r"\brun out\b"), ("expire", "expires", "expiry"), frozenset({"run"})),
+    (re.compile(r"\bget to (work|the office|school)\b"), ("commute", "train", "bus", "drive", "cycle", "walk"),
+     frozenset({"get"})),
+    (re.compile(r"\bnext door\b"), ("neighbour", "neighbours", "neighbor"), frozenset({"next", "door"})),
+    (re.compile(r"\bbuilding work\b"), ("renovation", "builders"), frozenset({"building", "work"})),
+    (re.compile(r"\b(eat|have) in the morning\b"), ("breakfast",), frozenset({"morning"})),
 )
 
 # Ranking: bm25 relevance over the groups first; the rules below add or take away in the same units.
@@ -569,8 +589,8 @@ BM25_K1 = 1.2  # how fast repeating a word stops adding to its score
 BM25_B = 0.75  # how much a long memory's words count for less
 TYPICAL_MEMORY_WORDS = 10  # the memory length bm25's length normalisation treats as average
 SYNONYM_CREDIT = 0.8  # a group's share for a synonym of the question's word, against 1 for the word itself
-OWNER_MATCH = 5.0  # a memory of the person the question is about
-OWNER_CLASH = 2.0  # taken away for a memory only of others, when the question is about someone
+OWNER_MATCH = 7.0  # a memory of the person the question is about
+OWNER_CLASH = 4.0  # taken away for a memory only of others, when the question is about someone
 OWNER_IMPLIED = 1.5  # a memory of the user's own, when the question names no one ("What's the dog called?")
 PROXIMITY_WINDOW = 3  # two of the question's groups this close in a memory count as a phrase
 PROXIMITY_WEIGHT = 1.0  # added per such pair, times the rarer group's idf share
@@ -584,12 +604,12 @@ LATEST_FACTOR = 4.0  # the recency nudge is this many times larger when the ques
 
 # Cost bounds: every query reads only the rows it returns, whatever the store holds.
 COUNTED_GROUPS = 8  # groups of a message counted to find the rarest (a long statement has many)
-COUNTED_MATCHES = 5000  # a group's memories are counted up to this: past it, a word is common and weighs little
+COUNTED_MATCHES = 2000  # a group's memories are counted up to this: past it, a word is common and weighs little
 COMMON_SHARE = 0.05  # a group in more than this share of memories (or COUNTED_MATCHES) is only queried in pairs
 MAX_QUERY_GROUPS = 6  # the rarest groups of a message are used for candidates, the rest only score
 SINGLE_QUERIES = 4  # groups queried alone (and with the owner), rarest first
 PAIR_GROUPS = 3  # each pair of the rarest groups is queried with AND
-CANDIDATE_ROWS = 400  # at most this many memories are scored in Python: a query matching no more than are left
+CANDIDATE_ROWS = 250  # at most this many memories are scored in Python: a query matching no more than are left
 # of these gives them all; a larger one gives half of what is left, or at least...
 SHORTEST_PER_QUERY = 20  # ...this many, of its shortest memories (bm25's order for one word)...
 NEWEST_PER_QUERY = 8  # ...and its newest
@@ -775,7 +795,7 @@ def _relation_at(tokens: list[tuple[str, bool, bool]], i: int) -> tuple[list[str
     """The owner words of the relation at *i* and the index after it: "mother-in-law" is motherinlaw."""
     owners = RELATIONS[tokens[i][0]]
     if i + 2 < len(tokens) and tokens[i + 1][0] == "in" and tokens[i + 2][0] in ("law", "laws"):
-        return [owners[0] + "inlaw"], i + 3
+        return [owners[0] + "inlaw", "family"], i + 3
     return list(owners), i + 1
 
 
@@ -948,11 +968,13 @@ def read_query(text: str) -> RecallQuery:
     """Read *text* for recall: owner words as memory_owner() finds them, and each content word's group."""
     tokens = _tokens(text)
     lowered = [word for word, _, _ in tokens]
-    wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word)) for word in lowered
-                if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS]
     phrase = " ".join(lowered)
+    frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES if pattern.search(phrase)]
+    framed = set().union(*(replaced for _, replaced in frames))
+    wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word)) for word in lowered
+                if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed]
     wordings += [(frame_words, {word for frame_word in frame_words for word in _expand(frame_word)})
-                 for pattern, frame_words in FRAMES if pattern.search(phrase)]
+                 for frame_words, _ in frames]
     groups: list[TermGroup] = []
     for exact, expanded in wordings:
         exact_stems = frozenset(stem(word) for word in exact)
@@ -1000,7 +1022,7 @@ def _idf(matches: int, total: int) -> float:
 
 
 _MEMORY_COLUMNS = "id, content, topic, importance, role, created_at, owner"
-_SCORED_COLUMNS = _MEMORY_COLUMNS + ", terms, traits"
+_SCORED_COLUMNS = "id, importance, created_at, owner, terms, traits"  # what the re-rank reads
 _INSERT = ("INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id, owner, terms,"
            " traits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
@@ -1124,12 +1146,13 @@ class MemoryStore:
                 rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories"
                                         " ORDER BY importance DESC, created_at DESC LIMIT ?", (k,)).fetchall()
                 return [_memory(row) for row in rows]
-            marks = ",".join("?" * len(ids))
-            rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN ({marks})",
-                                    list(ids)).fetchall()
-        scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment)
-        scored = sorted(rows, key=scorer.score, reverse=True)
-        return [_memory(row[:7]) for row in scored[:k]]
+            rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN"
+                                    f" ({','.join('?' * len(ids))})", list(ids)).fetchall()
+            scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment)
+            best = [row[0] for row in heapq.nlargest(k, rows, key=scorer.score)]
+            found = {row[0]: row for row in self._db.execute(
+                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(best))})", best)}
+        return [_memory(found[n]) for n in best]
 
     def _matches(self, match: str, limit: int = COUNTED_MATCHES) -> int:
         """How many memories *match*, counted up to *limit*: enough to tell rare words from common."""
@@ -1155,11 +1178,13 @@ class MemoryStore:
                  for second in groups[n + 1:PAIR_GROUPS]]
         singles = [exact[group] for group in rarest] + [terms[group] for group in rarest if group not in common]
         ids: set[int] = set()
-        for match in dict.fromkeys(owned + pairs + singles or ([whose] if owner else [])):
+        someone = [whose] if owner and OWNER_USER not in owner else []  # a person's few memories: all of them
+        for match in dict.fromkeys(owned + pairs + someone + singles or ([whose] if owner else [])):
             left = CANDIDATE_ROWS - len(ids)
-            if self._matches(match, left + 1) <= left:
-                ids.update(n for (n,) in self._db.execute(
-                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (match,)))
+            every = self._db.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?",
+                                     (match, left + 1)).fetchall()
+            if len(every) <= left:
+                ids.update(n for (n,) in every)
                 continue
             ids.update(_LENGTH_KEY_IDS - key % _LENGTH_KEY_IDS - 1 for (key,) in self._db.execute(
                 "SELECT rowid FROM memories_by_length WHERE memories_by_length MATCH ? ORDER BY rowid LIMIT ?",
@@ -1178,7 +1203,6 @@ class _Scorer:
 
     def __init__(self, wanted: RecallQuery, weights: dict[TermGroup, float], moment: float) -> None:
         self.wanted = wanted
-        self.wanted_bits = sum(TRAIT_BITS[kind] for kind in wanted.wants)
         self.moment = moment
         self.groups = [group for group in wanted.groups if group in weights]  # in the question's order
         self.weights = [weights[group] for group in self.groups]
@@ -1187,10 +1211,13 @@ class _Scorer:
             for group_stem in group.stems:
                 credit = 1.0 if group_stem in group.exact_stems else SYNONYM_CREDIT
                 self.group_of.setdefault(group_stem, []).append((index, credit))
+        self.recency = RECENCY_NUDGE * (LATEST_FACTOR if wanted.wants_latest else 1.0)
+        self._by_owner: dict[str, float] = {}  # the owner rule's score for each owner met, and...
+        self._by_traits: dict[int, float] = {}  # ...the answer-kind and tense rules' for each set of traits
 
     def score(self, row: tuple[Any, ...]) -> float:
         """The memory row's score (a row of _SCORED_COLUMNS); higher is better."""
-        _, _, _, importance, _, created_at, owner, terms, traits = row
+        _, importance, created_at, owner, terms, traits = row
         tokens = terms.split()
         places: dict[int, list[int]] = {}
         credits: dict[int, float] = {}
@@ -1200,20 +1227,22 @@ class _Scorer:
             if found:
                 for index, credit in found:
                     places.setdefault(index, []).append(position)
-                    credits[index] = max(credit, credits.get(index, 0.0))
+                    if credit > credits.get(index, 0.0):
+                        credits[index] = credit
         # bm25 with each group counted once: a memory saying "pregnant with a baby" is not twice as relevant
         saturation = (BM25_K1 + 1.0) / (1.0 + BM25_K1 * (1.0 - BM25_B + BM25_B * len(tokens) / TYPICAL_MEMORY_WORDS))
-        score = saturation * sum(self.weights[i] * credit for i, credit in credits.items())
-        score += self._proximity(places)
-        score += _owner_rule(self.wanted.owner, owner)
-        score += ANSWER_KIND * bin(traits & self.wanted_bits).count("1")
-        if self.wanted.ahead and traits & TRAIT_BITS["past"]:
-            score -= PAST_FOR_AHEAD
-        elif self.wanted.state and traits & TRAIT_BITS["one_off"]:
-            score -= ONE_OFF_FOR_STATE
+        score = saturation * sum([self.weights[i] * credit for i, credit in credits.items()])
+        if len(places) > 1:
+            score += self._proximity(places)
+        by_owner = self._by_owner.get(owner)
+        if by_owner is None:
+            by_owner = self._by_owner[owner] = _owner_rule(self.wanted.owner, owner)
+        by_traits = self._by_traits.get(traits)
+        if by_traits is None:
+            by_traits = self._by_traits[traits] = _trait_rules(self.wanted, traits)
         age_days = max(0.0, (self.moment - created_at) / 86400.0)
-        recency = RECENCY_NUDGE * (LATEST_FACTOR if self.wanted.wants_latest else 1.0)
-        return score + IMPORTANCE_NUDGE * importance / 5.0 + recency / (1.0 + age_days / RECENCY_HALF_DAYS)
+        return (score + by_owner + by_traits + IMPORTANCE_NUDGE * importance / 5.0
+                + self.recency / (1.0 + age_days / RECENCY_HALF_DAYS))
 
     def _proximity(self, places: dict[int, list[int]]) -> float:
         """Words of the question that stand together in the memory ("favourite film") count as a phrase."""
@@ -1224,6 +1253,17 @@ class _Scorer:
             if gaps and min(gaps) <= PROXIMITY_WINDOW:
                 bonus += PROXIMITY_WEIGHT * min(self.weights[first], self.weights[second]) / 4.0
         return bonus
+
+
+def _trait_rules(wanted: RecallQuery, traits: int) -> float:
+    """What a memory's traits add: the kinds of answer asked for that it holds, less a past event for a question
+    about what is coming, or a one-day memory for one about how things stand."""
+    score = ANSWER_KIND * sum(1 for kind in wanted.wants if traits & TRAIT_BITS[kind])
+    if wanted.ahead and traits & TRAIT_BITS["past"]:
+        score -= PAST_FOR_AHEAD
+    elif wanted.state and traits & TRAIT_BITS["one_off"]:
+        score -= ONE_OFF_FOR_STATE
+    return score
 
 
 def _owner_rule(asked: frozenset[str], owner: str) -> float:
