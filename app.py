@@ -1282,6 +1282,10 @@ def _owner_rule(asked: frozenset[str], owner: str) -> float:
 # ---------------------------------------------------------------------------
 
 
+MEMORY_LINE_CHARS = 500  # a memory's line in the prompt is cut to this many characters, "…" marking the cut
+MEMORY_SECTION_CHARS = 3000  # the prompt's Memories section, heading included, never exceeds this many characters
+
+
 def age(then: dt.datetime, now: dt.datetime) -> str:
     """How long ago, briefly: "just now", "5m ago", "1h ago", "3d ago", "2w ago"."""
     seconds = max(0, int((now - then).total_seconds()))
@@ -1292,9 +1296,25 @@ def age(then: dt.datetime, now: dt.datetime) -> str:
 
 
 def format_memory(memory: Memory, now: dt.datetime) -> str:
-    """One memory in the spec's form: • [Personal Data, Importance: 5] User (1h ago) - My cat is Winston"""
-    return f"• [{memory.topic}, Importance: {memory.importance}] {memory.role} ({age(memory.created_at, now)}) - " \
-           f"{memory.content}"
+    """One memory in the spec's form, on one line of at most MEMORY_LINE_CHARS characters:
+    • [Personal Data, Importance: 5] User (1h ago) - My cat is Winston"""
+    line = (f"• [{memory.topic}, Importance: {memory.importance}] {memory.role} ({age(memory.created_at, now)}) - "
+            f"{memory.content[:MEMORY_LINE_CHARS * 2]}")
+    return _clip(" ".join(line.split()), MEMORY_LINE_CHARS)
+
+
+def memory_section(memories: list[Memory], now: dt.datetime) -> list[str]:
+    """The Memories section's lines: its heading, then the memories, best first, while the section stays within
+    MEMORY_SECTION_CHARS (newlines counted); "(none yet)" when there are none."""
+    lines = ["Memories:"]
+    size = len(lines[0])
+    for memory in memories:
+        line = format_memory(memory, now)
+        if size + 1 + len(line) > MEMORY_SECTION_CHARS:
+            break
+        lines.append(line)
+        size += 1 + len(line)
+    return lines if memories else [*lines, "(none yet)"]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -1304,8 +1324,8 @@ def _clip(text: str, limit: int) -> str:
 def build_system_prompt(persona: str, now: dt.datetime, memories: list[Memory],
                         recent: list[ftc.Exchange]) -> str:
     """Persona, current time, retrieved memories and the recent turns: all the model sees besides the message."""
-    lines = [persona.strip(), "", f"Current time: {now:%Y-%m-%d %H:%M:%S} ({now:%A})", "Memories:"]
-    lines += [format_memory(memory, now) for memory in memories] or ["(none yet)"]
+    lines = [persona.strip(), "", f"Current time: {now:%Y-%m-%d %H:%M:%S} ({now:%A})"]
+    lines += memory_section(memories, now)
     if recent:
         lines += ["", "Recent conversation:"]
         for exchange in recent:
