@@ -420,6 +420,7 @@ ANSWER_KINDS: dict[str, re.Pattern[str]] = {
     "place": re.compile(r"\b(where|which (city|town|country|place|street))\b"),
     "time": re.compile(r"\b(when|what (time|day|date)|which (day|date|month|year))\b"),
     "number": re.compile(r"\bhow (old|many|much|often|long)\b"),
+    "habit": re.compile(r"\b(usually|normally|always|every|how often|(mon|tues|wednes|thurs|fri|satur|sun)days)\b"),
 }
 # Words that ask for the newest of several answers: "Where do I live now?"
 LATEST_WORDS = frozenset("now currently nowadays latest anymore lately recently".split())
@@ -431,6 +432,7 @@ PAST_WORDS = frozenset("went met had was were did saw took came felt yesterday a
 # answered by a memory of one day: one that says yesterday, this morning, last week, two days ago.
 PAST_QUESTION_RE = re.compile(r"\b(did|was|were|happened|used to|ago|last|ever)\b")
 ONE_OFF_RE = re.compile(r"\b(yesterday|ago|earlier today|last (night|week|month)|this (morning|afternoon|evening)|"
+                        r"since (mon|tues|wednes|thurs|fri|satur|sun)day|"
                         r"tonight|went|met|saw|took|came|felt|had|paid|lost|bought|watched|finished|tried|stayed|"
                         r"rang|texted)\b")
 # What a memory must hold to answer each kind of question.
@@ -440,6 +442,8 @@ TIME_WORDS = frozenset("""today tomorrow tonight yesterday morning mornings afte
     week weekend weekends month year ago noon midnight christmas easter summer winter spring autumn monday tuesday
     wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays january
     february march april may june july august september october november december""".split())
+HABIT_WORDS = frozenset("""every usually always normally weekly daily nightly nights mornings evenings afternoons
+    weekends mondays tuesdays wednesdays thursdays fridays saturdays sundays""".split())
 NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
     sixty seventy eighty ninety hundred""".split())
 
@@ -594,7 +598,7 @@ OWNER_CLASH = 4.0  # taken away for a memory only of others, when the question i
 OWNER_IMPLIED = 1.5  # a memory of the user's own, when the question names no one ("What's the dog called?")
 PROXIMITY_WINDOW = 3  # two of the question's groups this close in a memory count as a phrase
 PROXIMITY_WEIGHT = 1.0  # added per such pair, times the rarer group's idf share
-ANSWER_KIND = 1.5  # a memory holding what the question asks for: a name, a place, a time, a number
+ANSWER_KIND = 1.5  # a memory holding what the question asks for: a name, a place, a time, a number, a habit
 PAST_FOR_AHEAD = 1.5  # taken from a past event, when the question is about what is coming or going on
 ONE_OFF_FOR_STATE = 1.5  # taken from a memory of one day, when the question is about how things stand
 IMPORTANCE_NUDGE = 0.2  # at most this for importance 5: a tie-breaker, never worth a word
@@ -603,11 +607,11 @@ RECENCY_HALF_DAYS = 365.0  # a year-old fact keeps half the recency nudge: lasti
 LATEST_FACTOR = 4.0  # the recency nudge is this many times larger when the question asks for the latest
 
 # Cost bounds: every query reads only the rows it returns, whatever the store holds.
-COUNTED_GROUPS = 8  # groups of a message counted to find the rarest (a long statement has many)
+COUNTED_GROUPS = 6  # groups of a message counted to find the rarest (a long statement has many)
 COUNTED_MATCHES = 2000  # a group's memories are counted up to this: past it, a word is common and weighs little
 COMMON_SHARE = 0.05  # a group in more than this share of memories (or COUNTED_MATCHES) is only queried in pairs
 MAX_QUERY_GROUPS = 6  # the rarest groups of a message are used for candidates, the rest only score
-SINGLE_QUERIES = 4  # groups queried alone (and with the owner), rarest first
+SINGLE_QUERIES = 3  # groups queried alone (and with the owner), rarest first
 PAIR_GROUPS = 3  # each pair of the rarest groups is queried with AND
 CANDIDATE_ROWS = 250  # at most this many memories are scored in Python: a query matching no more than are left
 # of these gives them all; a larger one gives half of what is left, or at least...
@@ -892,6 +896,11 @@ def _holds_number(text: str, tokens: list[str]) -> bool:
     return not NUMBER_WORDS.isdisjoint(tokens) or any(token[:1].isdigit() for token in tokens)
 
 
+def _holds_habit(text: str, tokens: list[str]) -> bool:
+    """Something done again and again: "every Tuesday", "on Wednesday nights", "usually"."""
+    return not HABIT_WORDS.isdisjoint(tokens)
+
+
 def _holds_past(text: str, tokens: list[str]) -> bool:
     """A past event: "I went", "we met", "yesterday"."""
     return not PAST_WORDS.isdisjoint(tokens)
@@ -905,7 +914,7 @@ def _holds_one_off(text: str, tokens: list[str]) -> bool:
 # What a memory holds, tested once when it is stored and kept as bits in memories.traits.
 TRAIT_TESTS: dict[str, Callable[[str, list[str]], bool]] = {
     "name": _holds_name, "place": _holds_place, "time": _holds_time, "number": _holds_number,
-    "past": _holds_past, "one_off": _holds_one_off}
+    "habit": _holds_habit, "past": _holds_past, "one_off": _holds_one_off}
 TRAIT_BITS = {trait: 1 << n for n, trait in enumerate(TRAIT_TESTS)}
 
 
@@ -1181,17 +1190,15 @@ class MemoryStore:
         someone = [whose] if owner and OWNER_USER not in owner else []  # a person's few memories: all of them
         for match in dict.fromkeys(owned + pairs + someone + singles or ([whose] if owner else [])):
             left = CANDIDATE_ROWS - len(ids)
-            every = self._db.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?",
-                                     (match, left + 1)).fetchall()
-            if len(every) <= left:
-                ids.update(n for (n,) in every)
+            newest = self._db.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
+                                      " ORDER BY rowid DESC LIMIT ?", (match, left + 1)).fetchall()
+            if len(newest) <= left:
+                ids.update(n for (n,) in newest)  # all of them
                 continue
+            ids.update(n for (n,) in newest[:NEWEST_PER_QUERY])
             ids.update(_LENGTH_KEY_IDS - key % _LENGTH_KEY_IDS - 1 for (key,) in self._db.execute(
                 "SELECT rowid FROM memories_by_length WHERE memories_by_length MATCH ? ORDER BY rowid LIMIT ?",
                 (match, max(SHORTEST_PER_QUERY, left // 2))))
-            ids.update(n for (n,) in self._db.execute(
-                "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-                (match, NEWEST_PER_QUERY)))
         return ids
 
 
