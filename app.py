@@ -607,10 +607,9 @@ RECENCY_HALF_DAYS = 365.0  # a year-old fact keeps half the recency nudge: lasti
 LATEST_FACTOR = 4.0  # the recency nudge is this many times larger when the question asks for the latest
 
 # Cost bounds: every query reads only the rows it returns, whatever the store holds.
-COUNTED_GROUPS = 6  # groups of a message counted to find the rarest (a long statement has many)
+COUNTED_GROUPS = 6  # a message's first this many word groups are counted and used, the rest of a long one ignored
 COUNTED_MATCHES = 2000  # a group's memories are counted up to this: past it, a word is common and weighs little
 COMMON_SHARE = 0.05  # a group in more than this share of memories (or COUNTED_MATCHES) is only queried in pairs
-MAX_QUERY_GROUPS = 6  # the rarest groups of a message are used for candidates, the rest only score
 SINGLE_QUERIES = 3  # groups queried alone (and with the owner), rarest first
 PAIR_GROUPS = 3  # each pair of the rarest groups is queried with AND
 CANDIDATE_ROWS = 250  # at most this many memories are scored in Python: a query matching no more than are left
@@ -1148,7 +1147,7 @@ class MemoryStore:
             total = self._db.execute("SELECT max(id) FROM memories").fetchone()[0] or 0  # about the count, in O(1)
             counts = {group: self._matches(f"content : {_fts_any(group.words)}")
                       for group in wanted.groups[:COUNTED_GROUPS]}
-            groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)[:MAX_QUERY_GROUPS]
+            groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)
             common = {g for g in groups if counts[g] >= min(COUNTED_MATCHES, COMMON_SHARE * total)}
             ids = self._candidate_ids(wanted.owner, groups, common)
             if not ids:

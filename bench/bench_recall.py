@@ -3,6 +3,7 @@
     python bench/bench_recall.py                        # sizes 1000, 10000, 100000
     python bench/bench_recall.py --sizes 300000         # the growth figure's last point
     python bench/bench_recall.py --sizes 1000 --misses  # also list the TUNE questions whose fact was missed
+    python bench/bench_recall.py --held-out-misses      # and the held-out ones: only once tuning is over
 
 For each size, the facts of bench/recall_fixture.py (and the older facts some
 of them replace) are stored among generated distractors, all in the order
@@ -10,7 +11,8 @@ they were said, with the classification remember() would give them.  Then
 each question is asked with recall(question, 5): recall@1 and recall@5 are
 the share of questions whose fact comes first, or among the five, reported
 for the TUNE part and the HELD-OUT part separately (held-out is the honest
-figure; --misses never lists its questions, so tuning cannot look at them).
+figure; --misses never lists its questions, so tuning cannot look at them;
+--held-out-misses does, for the report once tuning is over).
 
 Times, all on one thread of this machine:
   recall   one recall(question, 5) call, every question asked REPEAT times after a warm-up pass;
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
@@ -128,7 +131,14 @@ def turn_times(store: timmy.MemoryStore, messages: list[str], examples: Path) ->
     return samples
 
 
-def run_size(size: int, folder: Path, repeat: int, show_misses: bool) -> dict[str, object]:
+def show(misses: list[tuple[str, str, list[str]]], label: str) -> None:
+    for question, expected, found in misses:
+        print(f"  {label} {question!r} -> want {expected!r}")
+        for content in found:
+            print(f"         got {content[:100]!r}")
+
+
+def run_size(size: int, folder: Path, repeat: int, show_misses: bool, show_held_out: bool) -> dict[str, object]:
     store, seconds = build(folder / f"memory-{size}.sqlite3", size)
     print(f"\n{size:,} memories (built in {seconds:.1f} s)")
     tune, held_out = score(store, TUNE), score(store, HELD_OUT)
@@ -143,10 +153,9 @@ def run_size(size: int, folder: Path, repeat: int, show_misses: bool) -> dict[st
     store_turn = turn_times(store, statements, folder / "examples.md")
     print(f"  store     {timing(store_turn)}  (statements: one memory stored each)")
     if show_misses:
-        for question, expected, found in tune.misses:
-            print(f"  MISS {question!r} -> want {expected!r}")
-            for content in found:
-                print(f"         got {content[:100]!r}")
+        show(tune.misses, "MISS")
+    if show_held_out:
+        show(held_out.misses, "HELD-OUT MISS")
     store.close()
     return {"size": size, "recall": statistics.median(recall)}
 
@@ -156,14 +165,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated store sizes")
     parser.add_argument("--repeat", type=int, default=3, help="times each question is timed")
     parser.add_argument("--misses", action="store_true", help="list the TUNE questions whose fact was missed")
+    parser.add_argument("--held-out-misses", action="store_true",
+                        help="list the held-out questions whose fact was missed (not while tuning)")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
-    print(f"Python {sys.version.split()[0]}, SQLite {timmy.sqlite3.sqlite_version}; "
-          f"{len(TUNE)} tune facts, {len(HELD_OUT)} held-out facts; k = {K}")
+    print(f"Python {sys.version.split()[0]}, SQLite {timmy.sqlite3.sqlite_version}, {os.cpu_count()} CPUs, load "
+          f"average {os.getloadavg()[0]:.2f} at the start; {len(TUNE)} tune facts, {len(HELD_OUT)} held-out facts; "
+          f"k = {K}")
     results = []
     with tempfile.TemporaryDirectory(dir=Path(__file__).resolve().parent) as folder:  # on the disk in use
         for size in sizes:
-            results.append(run_size(size, Path(folder), args.repeat, args.misses))
+            results.append(run_size(size, Path(folder), args.repeat, args.misses, args.held_out_misses))
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
     if len(results) > 1:
         print("\ngrowth of the median recall time:")
         first = results[0]
