@@ -1130,14 +1130,16 @@ class MemoryStore:
     def recall(self, query: str, k: int = DEFAULT_MEMORIES, *, now: dt.datetime | None = None) -> list[Memory]:
         """The *k* memories most relevant to *query*, best first.
 
-        Candidates come from a few full-text queries that each touch a bounded
-        number of rows (owner AND word, pairs of words, each word alone, the
-        rarest words first); they are then scored in Python: bm25 over the
-        query's word groups (a synonym group is one term), plus the owner rule,
-        nearness of the query's words and, for a question asking a name, a name
-        in the memory; importance and recency only break near-ties.  With no
-        candidate, the most important recent memories are returned, from an
-        index, so the model always has some context.
+        read_query() finds whose facts the message is about, its word groups
+        (each word with its synonyms and kinds) and what kind of answer it
+        asks for.  Candidates, at most CANDIDATE_ROWS, come from a few
+        full-text queries that each read only the rows they return (see
+        _candidate_ids).  Each is scored in Python from the stems and traits
+        stored with it: bm25 over the groups, the owner rule, words standing
+        together, the kind of answer asked for, past or one-day memories for
+        questions that want neither; importance and recency only break
+        near-ties.  With no candidate, the most important recent memories
+        are returned, from an index, so the model always has some context.
         """
         if k <= 0:
             return []
