@@ -19,11 +19,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import heapq
 import hmac
 import http.server
 import ipaddress
 import json
 import logging
+import math
 import os
 import re
 import socket
@@ -31,12 +33,13 @@ import sqlite3
 import sys
 import threading
 import time
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,6 +305,51 @@ MIGRATIONS = [
     ) WITHOUT ROWID;
     CREATE INDEX exchanges_example ON exchanges(example_id) WHERE example_id IS NOT NULL;
     """,
+    # 4: whose fact each memory is, its words' stems and what it holds (memory_owner(), memory_terms() and
+    # memory_traits(), Python functions MemoryStore registers on its connection; a later change to those rules
+    # needs a migration that runs the UPDATE again); the words indexed with porter stemming twice, in time order
+    # (rowid = id) and in length order (rowid = words * 2^32 + 2^32 - 1 - id, words counted by spaces: a word's
+    # shortest memories first, which is bm25's order for one word, newest first among equals), so that each
+    # recall query reads only the rows it returns; and an index for the fallback.
+    """
+    ALTER TABLE memories ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    ALTER TABLE memories ADD COLUMN terms TEXT NOT NULL DEFAULT '';  -- the stems of its words, for the re-rank
+    ALTER TABLE memories ADD COLUMN traits INTEGER NOT NULL DEFAULT 0;  -- what it holds: bits of TRAIT_BITS
+    UPDATE memories SET owner = memory_owner(content), terms = memory_terms(content), traits = memory_traits(content);
+    DROP TRIGGER memories_ai;
+    DROP TRIGGER memories_ad;
+    DROP TABLE memories_fts;
+    CREATE VIRTUAL TABLE memories_fts USING fts5(content, owner, content='memories', content_rowid='id',
+                                                 tokenize='porter unicode61');
+    CREATE VIRTUAL TABLE memories_by_length USING fts5(content, owner, content='', tokenize='porter unicode61');
+    CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
+        INSERT INTO memories_fts(rowid, content, owner) VALUES (new.id, new.content, new.owner);
+        INSERT INTO memories_by_length(rowid, content, owner) VALUES (
+            (length(trim(new.content)) - length(replace(trim(new.content), ' ', '')) + 1) * 4294967296
+            + 4294967295 - new.id, new.content, new.owner);
+    END;
+    CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
+        INSERT INTO memories_fts(memories_fts, rowid, content, owner) VALUES ('delete', old.id, old.content, old.owner);
+        INSERT INTO memories_by_length(memories_by_length, rowid, content, owner) VALUES ('delete',
+            (length(trim(old.content)) - length(replace(trim(old.content), ' ', '')) + 1) * 4294967296
+            + 4294967295 - old.id, old.content, old.owner);
+    END;
+    CREATE TRIGGER memories_au AFTER UPDATE OF content, owner ON memories BEGIN
+        INSERT INTO memories_fts(memories_fts, rowid, content, owner) VALUES ('delete', old.id, old.content, old.owner);
+        INSERT INTO memories_by_length(memories_by_length, rowid, content, owner) VALUES ('delete',
+            (length(trim(old.content)) - length(replace(trim(old.content), ' ', '')) + 1) * 4294967296
+            + 4294967295 - old.id, old.content, old.owner);
+        INSERT INTO memories_fts(rowid, content, owner) VALUES (new.id, new.content, new.owner);
+        INSERT INTO memories_by_length(rowid, content, owner) VALUES (
+            (length(trim(new.content)) - length(replace(trim(new.content), ' ', '')) + 1) * 4294967296
+            + 4294967295 - new.id, new.content, new.owner);
+    END;
+    INSERT INTO memories_fts(memories_fts) VALUES ('rebuild');
+    INSERT INTO memories_by_length(rowid, content, owner)
+        SELECT (length(trim(memories.content)) - length(replace(trim(memories.content), ' ', '')) + 1) * 4294967296
+            + 4294967295 - memories.id, content, owner FROM memories;
+    CREATE INDEX memories_fallback ON memories(importance, created_at);
+    """,
 ]
 
 
@@ -316,6 +364,8 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=5000")
+    for function in (memory_owner, memory_terms, memory_traits):  # migration 4 reads old memories with them
+        db.create_function(function.__name__, 1, function, deterministic=True)
     return db
 
 
@@ -345,9 +395,296 @@ GREETING_RE = re.compile(r"^(hi|hello|hey|yo|good (morning|afternoon|evening|nig
                          r"bye|goodbye|cheers)\b", re.IGNORECASE)
 QUESTION_START_RE = re.compile(r"^(what|who|where|when|why|how|which|is|are|was|were|do|does|did|can|could|would|"
                                r"will|should|shall|may|tell me|remind me what)\b", re.IGNORECASE)
-STOP_WORDS = frozenset(
-    "a an and are as at be but by do does did for from had has have how i i'm in is it it's me my of on or our so "
-    "that the their them they this to was we were what when where which who why will with you your".split())
+# How recall reads a message.  Contractions are split before any of these lists is used: "what's" is what,
+# "can't" is can + not, and a possessive "cat's" is cat.
+# Words that do not say which memory is meant: function words, question words, the verbs of asking.
+STOP_WORDS = frozenset("""
+    a about after again all also am an and any anything are as at be been before being but by can could d did do
+    does doing done else ever for from get gets getting go goes going got had has have having he her here hers him
+    his how i if in into is it its just kind know let ll long m many me mine more most much my myself need needs no
+    not now of off often on once one or our ours ourselves out please re really recall remember remind right s said
+    say says she should so some something sort still t tell than that the their theirs them then there these they
+    thing things think this those to told too up us usually ve very was way we were what when where which while who
+    whom whose why will with would you your yours yourself
+    """.split())
+OWNER_USER = "user"  # the owner recorded for the user's own facts
+# Words by which the user speaks of themself: the first of these, before anyone else is named, makes it theirs.
+USER_WORDS = frozenset("i me my mine myself we us our ours ourselves".split())
+
+
+def _relations(*groups: tuple[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    return {word: owners for words, owners in groups for word in words.split()}
+
+
+# How people name the people in their life -> the owner words recorded: "my mum" and "my mother" are one
+# person; a fact about "my parents" is also about each of them, and one about any relative is the family's.
+RELATIONS: dict[str, tuple[str, ...]] = _relations(
+    ("mum mom mother mam mummy mommy mama", ("mother", "family")),
+    ("dad father daddy papa", ("father", "family")),
+    ("parents folks", ("parents", "mother", "father", "family")),
+    ("sister sis", ("sister", "family")),
+    ("brother bro", ("brother", "family")),
+    ("siblings", ("sister", "brother", "family")),
+    ("wife", ("wife", "partner", "family")),
+    ("husband hubby", ("husband", "partner", "family")),
+    ("partner spouse", ("partner", "wife", "husband", "boyfriend", "girlfriend", "family")),
+    ("boyfriend", ("boyfriend", "partner")),
+    ("girlfriend", ("girlfriend", "partner")),
+    ("fiance fiancee", ("fiance", "partner")),
+    ("son", ("son", "child", "family")),
+    ("daughter", ("daughter", "child", "family")),
+    ("child children kid kids youngest eldest oldest", ("child", "son", "daughter", "family")),
+    ("grandma gran granny nan nana nanna grandmother", ("grandmother", "grandparents", "family")),
+    ("grandad granddad grandpa grandfather", ("grandfather", "grandparents", "family")),
+    ("grandparents", ("grandparents", "grandmother", "grandfather", "family")),
+    ("aunt auntie aunty", ("aunt", "family")),
+    ("uncle", ("uncle", "family")),
+    ("cousin", ("cousin", "family")),
+    ("niece", ("niece", "family")),
+    ("nephew", ("nephew", "family")),
+    ("grandson granddaughter grandchild grandchildren grandkids", ("grandchild", "family")),
+    ("family relatives relative", ("family",)),
+    ("friend mate pal bestie", ("friend",)),
+    ("neighbour neighbor neighbours neighbors", ("neighbour",)),
+    ("boss manager", ("boss",)),
+    ("colleague coworker workmate", ("colleague",)),
+    ("flatmate roommate housemate", ("flatmate",)),
+    ("landlord landlady", ("landlord",)),
+    ("godson goddaughter godchild", ("godchild",)),
+    ("ex", ("ex",)),
+)
+# People known by what they do for the user: "my GP is Dr Patel" is the doctor's fact.  Unlike relations they
+# stay content words too, and only "my <role>" with the role as its last word makes them the owner ("my dentist
+# appointment" is the user's).
+ROLES: dict[str, tuple[str, ...]] = _relations(
+    ("doctor gp", ("doctor",)),
+    ("dentist", ("dentist",)),
+    ("teacher", ("teacher",)),
+    ("vet", ("vet",)),
+    ("therapist counsellor counselor", ("therapist",)),
+    ("coach trainer tutor", ("coach",)),
+    ("client", ("client",)),
+    ("lawyer solicitor", ("lawyer",)),
+    ("accountant", ("accountant",)),
+    ("hairdresser barber", ("hairdresser",)),
+)
+# Words between "my" and a relation: "my best friend", "my little sister", "my eldest son".
+RELATION_ADJECTIVES = frozenset("best oldest old older eldest elder youngest younger little big baby new ex late "
+                                "dear other".split())
+# A capitalised word after one of these in a question is its subject: "is Emma", "does Jake".
+SUBJECT_BEFORE = frozenset("is was does did has had can could will would should are were".split())
+# Words that follow a subject: a capitalised first word followed by one is a person ("Sarah lives in Leeds"), and
+# "my ..." ends before one ("my old teacher lives in Leeds" is the teacher's).
+SUBJECT_AFTER = frozenset("""is was has had and just lives lived works worked loves loved hates hated likes liked
+    only plays played says said got gets started starts turns turned moved recommended lent broke adopted really
+    will can wants needs thinks texted rang went bought from goes comes came keeps kept sleeps slept knows knew
+    makes made takes took uses used""".split())
+# Words that introduce a name: "a parrot called Kiwi".
+NAMING_WORDS = frozenset("called named".split())
+# What kind of answer a question asks for, from its words and frames: a memory that holds one answers better.
+ANSWER_KINDS: dict[str, re.Pattern[str]] = {
+    "name": re.compile(r"\b(name|names|called|named|who)\b"),
+    "place": re.compile(r"\b(where|which (city|town|country|place|street))\b"),
+    "time": re.compile(r"\b(when|what (time|day|date)|which (day|date|month|year))\b"),
+    "number": re.compile(r"\bhow (old|many|much|often|long)\b"),
+    "habit": re.compile(r"\b(usually|normally|always|every|how often|(mon|tues|wednes|thurs|fri|satur|sun)days)\b"),
+}
+# Words that ask for the newest of several answers: "Where do I live now?"
+LATEST_WORDS = frozenset("now currently nowadays latest anymore lately recently".split())
+# A question about what is coming or going on ("Who am I meeting on Friday?") is not answered by a past event.
+AHEAD_RE = re.compile(r"\b(am|are|is)\b.*\b\w{3,}ing\b|\b(will|going|tomorrow|upcoming|planning|plan)\b"
+                      r"|\bnext (week|weekend|month|year|time|\w+day)\b")
+PAST_WORDS = frozenset("went met had was were did saw took came felt yesterday ago".split())
+# A question about how things stand ("Where do I work?", not "Where did I..." nor "Where am I going?") is not
+# answered by a memory of one day: one that says yesterday, this morning, last week, two days ago.
+PAST_QUESTION_RE = re.compile(r"\b(did|was|were|happened|used to|ago|last|ever)\b")
+ONE_OFF_RE = re.compile(r"\b(yesterday|ago|earlier today|last (night|week|month)|this (morning|afternoon|evening)|"
+                        r"since (mon|tues|wednes|thurs|fri|satur|sun)day|"
+                        r"tonight|went|met|saw|took|came|felt|had|paid|lost|bought|watched|finished|tried|stayed|"
+                        r"rang|texted)\b")
+# What a memory must hold to answer each kind of question.
+PLACE_WORDS = frozenset("""home hospital school office surgery street road town city village park centre center
+    abroad garden garage kitchen bedroom shed hutch""".split())
+TIME_WORDS = frozenset("""today tomorrow tonight yesterday morning mornings afternoon evening evenings night nights
+    week weekend weekends month year ago noon midnight christmas easter summer winter spring autumn monday tuesday
+    wednesday thursday friday saturday sunday mondays tuesdays wednesdays thursdays fridays saturdays sundays january
+    february march april may june july august september october november december""".split())
+HABIT_WORDS = frozenset("""every usually always normally weekly daily nightly nights mornings evenings afternoons
+    weekends mondays tuesdays wednesdays thursdays fridays saturdays sundays""".split())
+NUMBER_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+    sixty seventy eighty ninety hundred""".split())
+
+# Words people use for the same thing: a question's word also finds a memory using another of its group,
+# and the group is scored as one term.
+SYNONYMS: tuple[tuple[str, ...], ...] = (
+    # people, pets and names
+    ("cat", "kitten", "kitty"),
+    ("dog", "puppy", "pup", "doggy"),
+    ("rabbit", "bunny"),
+    ("name", "called", "named", "call", "nickname"),
+    ("baby", "pregnant", "pregnancy", "expecting", "newborn", "birth", "twins"),
+    ("birthday", "born"),
+    ("old", "age", "aged", "turning", "turns", "born"),
+    ("wedding", "married", "marry", "marrying", "engaged"),
+    ("visit", "visiting", "visitor", "staying", "coming"),
+    # home and places
+    ("live", "living", "home", "moved", "move", "based", "address"),
+    ("house", "flat", "apartment", "home"),
+    ("born", "grew", "raised", "originally", "hometown"),
+    ("city", "town", "village"),
+    ("country", "abroad", "overseas"),
+    ("rent", "renting", "rented", "landlord", "lease", "tenancy"),
+    ("park", "parking"),
+    ("garden", "allotment"),
+    ("car", "drive", "driving", "vehicle"),
+    ("commute", "commuting", "train", "bus", "tube"),
+    ("renovation", "renovating", "building", "builders", "extension", "refurb", "decorating"),
+    ("neighbour", "neighbours", "neighbor", "neighbors"),
+    ("bike", "bicycle", "cycle", "cycling", "ride"),
+    ("password", "passcode", "pin", "code"),
+    ("phone", "mobile"),
+    # plans and travel
+    ("holiday", "vacation", "trip", "travel", "travelling", "abroad", "getaway"),
+    ("flight", "flying", "fly", "plane", "planes", "airport"),
+    ("festival", "gig", "concert"),
+    ("party", "celebration", "celebrate"),
+    ("appointment", "appt"),  # not "booked": porter stems it "book"
+    ("meet", "meeting", "met"),
+    ("goal", "aim", "aiming", "target", "resolution"),
+    ("passport", "visa"),
+    ("due", "renew", "renews", "renewal", "expire", "expires", "expiry"),
+    # work and money
+    ("work", "job", "career", "employer", "employed", "profession", "occupation", "shift", "shifts", "freelance"),
+    ("remote", "remotely", "wfh"),
+    ("salary", "pay", "paid", "wage", "wages", "earn"),
+    ("interview", "applied", "application", "hiring"),
+    ("save", "saving", "savings", "money"),
+    ("charity", "volunteer", "volunteering", "fundraising", "sponsored"),
+    ("insurance", "insured", "policy"),
+    # health
+    ("doctor", "gp", "physician"),
+    ("medicine", "medication", "meds", "tablets", "pills", "prescription", "drug"),
+    ("allergic", "allergy", "intolerant", "intolerance", "react", "reaction"),
+    ("ill", "illness", "sick", "unwell", "disease", "condition", "diagnosed", "health"),  # not "medical": porter
+    # stems it "medic", as it does "medication"
+    ("hurt", "injured", "injury", "sore", "pain", "painful", "ache", "aching", "fell"),
+    ("operation", "surgery", "op", "procedure", "replacement", "operated"),
+    ("break", "broke", "broken", "fracture", "fractured"),
+    ("headache", "migraine"),
+    ("sleep", "sleeping", "asleep", "insomnia", "tired"),
+    ("eyesight", "sight", "vision", "eyes", "glasses", "lenses", "contacts", "specs", "blind"),
+    ("noise", "sound", "sounds", "loud"),
+    ("hearing", "deaf", "ears"),
+    ("teeth", "tooth", "dental", "dentist"),
+    ("smoke", "smoking", "smoker", "cigarette", "cigarettes", "vape", "vaping"),
+    ("quit", "quitting", "gave", "stopped"),
+    ("exercise", "gym", "workout", "fitness"),
+    ("colour", "color"),
+    # likes, dislikes, fears
+    ("like", "love", "favourite", "favorite", "enjoy", "fan", "prefer", "best"),
+    ("hate", "dislike", "stand", "bear", "loathe", "detest", "annoy", "annoys", "annoying", "irritate", "irritates"),
+    ("afraid", "scared", "frightened", "fear", "phobia", "terrified", "anxious", "nervous", "worried"),
+    ("support", "supporter", "follow"),
+    # food and drink
+    ("eat", "eating", "food", "meal", "dish", "dinner", "lunch", "breakfast", "restaurant"),
+    ("drink", "drinking", "drinks"),
+    ("meat", "vegetarian", "vegan", "veggie"),
+    ("milk", "dairy", "lactose", "cheese", "cream", "yoghurt", "butter"),
+    ("bread", "gluten", "wheat", "pasta", "coeliac", "celiac"),
+    ("alcohol", "sober", "wine", "beer"),
+    ("coffee", "caffeine", "latte", "espresso", "cappuccino"),
+    ("diet", "dieting", "carb", "carbs", "calories"),
+    # pastimes and learning
+    ("film", "movie", "cinema"),
+    ("tv", "television", "show", "shows", "series", "drama", "dramas", "netflix", "watch", "watching"),
+    ("music", "band", "singer", "song", "album", "artist", "musician"),
+    ("book", "novel", "reading", "read", "author"),
+    ("hobby", "hobbies", "class", "classes", "club", "lessons", "course"),
+    ("learn", "learning", "lessons", "studying", "study"),
+    ("race", "marathon", "run", "running", "jog", "jogging"),
+    ("swim", "swimming", "swimmer", "water", "pool"),
+    ("dance", "dancing"),
+    ("school", "primary", "secondary", "nursery"),
+    ("tech", "technology", "software", "programming", "stack"),
+)
+# A general word and the particular things it covers, one way: "instrument" finds "cello", not the reverse.
+KINDS: dict[str, tuple[str, ...]] = {
+    "pet": tuple("""cat dog kitten puppy rabbit hamster guinea tortoise parrot budgie goldfish fish horse ferret
+        snake lizard bird""".split()),
+    "dog": tuple("""beagle labrador spaniel terrier collie poodle pug dachshund retriever greyhound whippet husky
+        corgi alsatian schnauzer chihuahua""".split()),
+    "instrument": tuple("""piano guitar cello violin viola drums flute clarinet trumpet saxophone ukulele harp
+        trombone keyboard""".split()),
+    "language": tuple("""spanish french german italian portuguese mandarin chinese japanese welsh arabic russian
+        greek dutch korean hindi polish""".split()),
+    "sport": tuple("""football soccer tennis rugby cricket golf netball hockey swimming basketball squash badminton
+        cycling climbing boxing""".split()),
+    "hobby": tuple("""pottery knitting crochet sewing painting drawing photography gardening baking cooking climbing
+        yoga pilates chess fishing cycling dancing singing choir birdwatching woodwork""".split()),
+    "herb": tuple("coriander cilantro basil parsley mint rosemary thyme dill sage oregano chives".split()),
+    "medicine": tuple("""penicillin amoxicillin antibiotics ibuprofen paracetamol aspirin codeine sertraline
+        citalopram fluoxetine metformin insulin statins inhaler antidepressants""".split()),
+    "illness": tuple("""dementia alzheimers diabetes diabetic asthma cancer arthritis epilepsy depression anxiety
+        migraines parkinsons eczema psoriasis angina crohns insomnia""".split()),
+    "renovation": tuple("kitchen bathroom extension loft conservatory roof".split()),
+    "operation": tuple("appendix tonsils gallbladder cataract hernia bypass".split()),
+    "heart": tuple("pressure cholesterol cardiac angina palpitations".split()),
+    "bone": tuple("wrist arm leg ankle collarbone rib hip finger toe nose elbow knee shoulder jaw skull".split()),
+    "drink": tuple("tea coffee wine beer juice water".split()),
+    "bird": tuple("parrot budgie canary cockatiel".split()),
+    "dance": tuple("ballet salsa ballroom tap tango".split()),
+    "programming": tuple("python java javascript typescript ruby rust golang sql postgres mysql kotlin swift".split()),
+    "family": tuple("""mum dad mother father sister brother son daughter cousin aunt uncle niece nephew grandma
+        grandad nan gran grandson granddaughter""".split()),
+}
+KINDS.update(animal=KINDS["pet"], medication=KINDS["medicine"], relative=KINDS["family"])
+KINDS.update(dict.fromkeys(("ill", "sick", "unwell", "condition", "disease"), KINDS["illness"]))
+# Question frames that ask about something no single word of them names: "How old am I?" asks for an age or a
+# birth date, "where is she from" for a birthplace.  Each adds one group of its words, in place of the words it
+# names last ("next door" is not about "next" nor a "door").
+FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...], frozenset[str]], ...] = (
+    (re.compile(r"\bhow old\b"), ("old", "age", "aged", "born", "turning", "turns", "birthday"), frozenset()),
+    (re.compile(r"\bwhere\b.*\bfrom\b"), ("born", "grew", "raised", "originally", "hometown"), frozenset()),
+    (re.compile(r"\bwrong with\b"), ("ill", "illness", "sick", "hurt", "injured", "sore"), frozenset({"wrong"})),
+    (re.compile(r"\bfor a living\b"), ("work", "job"), frozenset({"living"})),
+    (re.compile(r"\brun out\b"), ("expire", "expires", "expiry"), frozenset({"run"})),
+    (re.compile(r"\bget to (work|the office|school)\b"), ("commute", "train", "bus", "drive", "cycle", "walk"),
+     frozenset({"get"})),
+    (re.compile(r"\bnext door\b"), ("neighbour", "neighbours", "neighbor"), frozenset({"next", "door"})),
+    (re.compile(r"\bbuilding work\b"), ("renovation", "builders"), frozenset({"building", "work"})),
+    (re.compile(r"\b(eat|have) in the morning\b"), ("breakfast",), frozenset({"morning"})),
+)
+
+# Ranking: bm25 relevance over the groups first; the rules below add or take away in the same units.
+BM25_K1 = 1.2  # how fast repeating a word stops adding to its score
+BM25_B = 0.75  # how much a long memory's words count for less
+TYPICAL_MEMORY_WORDS = 10  # the memory length bm25's length normalisation treats as average
+SYNONYM_CREDIT = 0.8  # a group's share for a synonym of the question's word, against 1 for the word itself
+OWNER_MATCH = 7.0  # a memory of the person the question is about
+OWNER_CLASH = 4.0  # taken away for a memory only of others, when the question is about someone
+OWNER_IMPLIED = 1.5  # a memory of the user's own, when the question names no one ("What's the dog called?")
+PROXIMITY_WINDOW = 3  # two of the question's groups this close in a memory count as a phrase
+PROXIMITY_WEIGHT = 1.0  # added per such pair, times the rarer group's idf share
+ANSWER_KIND = 1.5  # a memory holding what the question asks for: a name, a place, a time, a number, a habit
+PAST_FOR_AHEAD = 1.5  # taken from a past event, when the question is about what is coming or going on
+ONE_OFF_FOR_STATE = 1.5  # taken from a memory of one day, when the question is about how things stand
+IMPORTANCE_NUDGE = 0.2  # at most this for importance 5: a tie-breaker, never worth a word
+RECENCY_NUDGE = 0.4  # at most this for a memory from just now, halved at RECENCY_HALF_DAYS
+RECENCY_HALF_DAYS = 365.0  # a year-old fact keeps half the recency nudge: lasting facts are not buried
+LATEST_FACTOR = 4.0  # the recency nudge is this many times larger when the question asks for the latest
+
+# Cost bounds: every query reads only the rows it returns, whatever the store holds.
+COUNTED_GROUPS = 6  # a message's first this many word groups are counted and used, the rest of a long one ignored
+COUNTED_MATCHES = 2000  # a group's memories are counted up to this: past it, a word is common and weighs little
+COMMON_SHARE = 0.05  # a group in more than this share of memories (or COUNTED_MATCHES) is only queried in pairs
+SINGLE_QUERIES = 3  # groups queried alone (and with the owner), rarest first
+PAIR_GROUPS = 3  # each pair of the rarest groups is queried with AND
+CANDIDATE_ROWS = 250  # at most this many memories are scored in Python: a query matching no more than are left
+# of these gives them all; a larger one gives half of what is left, or at least...
+SHORTEST_PER_QUERY = 20  # ...this many, of its shortest memories (bm25's order for one word)...
+NEWEST_PER_QUERY = 8  # ...and its newest
+OPTIMIZE_AFTER_ROWS = 1000  # add_many() merges the full-text indexes after storing this many rows
+ANALYSED_CHARS = 2000  # the re-rank reads only this much of a long memory
 
 
 def classify(text: str) -> tuple[str, int] | None:
@@ -369,6 +706,373 @@ def classify(text: str) -> tuple[str, int] | None:
     return "Misc", 2
 
 
+# --- reading text for recall: words, stems, owners ------------------------------------------------
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*'?")
+_CONTRACTION_ENDINGS = frozenset("s m re ve ll d".split())  # 's 'm 're 've 'll 'd: dropped, the base kept
+_NEGATIVE_BASES = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
+
+
+def _fold(text: str) -> str:
+    """Curly apostrophes made straight and accents removed, as the full-text index reads text."""
+    if text.isascii():
+        return text
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _split_apostrophe(token: str) -> list[tuple[str, bool]]:
+    """(word, possessive) pairs for a token holding an apostrophe: "cat's" is cat, "don't" is do + not."""
+    if token.endswith("'"):
+        return [(token[:-1], True)]  # "the kids' school"
+    base, _, rest = token.partition("'")
+    ending = rest.lower()
+    if ending == "t" and base.lower().endswith("n"):
+        root = base[:-1]
+        return [(_NEGATIVE_BASES.get(root.lower(), root), False), ("not", False)]
+    if ending in _CONTRACTION_ENDINGS:
+        return [(base, ending == "s")]
+    return [(base, False), (rest, False)]  # o'clock, O'Neill: two words, as the index has them
+
+
+def _tokens(text: str) -> list[tuple[str, bool, bool]]:
+    """(lower-case word, capitalised, possessive) for each word of *text*, contractions split."""
+    found: list[tuple[str, bool, bool]] = []
+    for token in _TOKEN_RE.findall(_fold(text)):
+        parts = _split_apostrophe(token) if "'" in token else [(token, False)]
+        found += [(word.lower(), word[:1].isupper(), possessive) for word, possessive in parts if word]
+    return found
+
+
+_WORD_RE = re.compile(r"[^\W_]+")
+_NEGATION_RE = re.compile(r"n't\b")  # don't -> do not (can't, won't and shan't are replaced first)
+_ENDING_RE = re.compile(r"'(?:s|m|re|ve|ll|d)\b")
+
+
+def words(text: str) -> list[str]:
+    """The lower-case words of *text* as recall reads them: accents removed, contractions split as _tokens does."""
+    lowered = _fold(text).lower()
+    if "'" in lowered:
+        lowered = lowered.replace("can't", "can not").replace("won't", "will not").replace("shan't", "shall not")
+        lowered = _ENDING_RE.sub("", _NEGATION_RE.sub(" not", lowered))
+    return _WORD_RE.findall(lowered)
+
+
+_VOWELS = frozenset("aeiou")
+_STEP2_RULES = (("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
+                ("bli", "ble"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
+                ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
+                ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"),
+                ("logi", "log"))
+_STEP3_RULES = (("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""),
+                ("ness", ""))
+_STEP4_SUFFIXES = ("al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou",
+                   "ism", "ate", "iti", "ous", "ive", "ize")
+
+
+def _consonant(word: str, i: int) -> bool:
+    if word[i] in _VOWELS:
+        return False
+    return word[i] != "y" or i == 0 or not _consonant(word, i - 1)
+
+
+def _measure(stem: str) -> int:
+    """Porter's m: the number of vowel-consonant sequences in *stem*."""
+    count, after_vowel = 0, False
+    for i in range(len(stem)):
+        consonant = _consonant(stem, i)
+        count += consonant and after_vowel
+        after_vowel = not consonant
+    return count
+
+
+def _has_vowel(stem: str) -> bool:
+    return any(not _consonant(stem, i) for i in range(len(stem)))
+
+
+def _ends_cvc(word: str) -> bool:
+    """Ends consonant-vowel-consonant, the last not w, x or y: hop, not hoop or bow."""
+    n = len(word)
+    return (n >= 3 and _consonant(word, n - 1) and not _consonant(word, n - 2) and _consonant(word, n - 3)
+            and word[-1] not in "wxy")
+
+
+def _replace_longest(word: str, rules: tuple[tuple[str, str], ...]) -> str:
+    """Porter's steps 2 and 3: the longest matching suffix is replaced if what precedes it has m > 0."""
+    for suffix, replacement in sorted(rules, key=lambda rule: -len(rule[0])):
+        if word.endswith(suffix):
+            stem = word[: -len(suffix)]
+            return stem + replacement if _measure(stem) > 0 else word
+    return word
+
+
+def _porter(word: str) -> str:
+    """Porter's (1980) stemmer, as SQLite's porter tokenizer applies it: "cats" and "cat" are cat."""
+    if len(word) <= 2:
+        return word
+    if word.endswith(("sses", "ies")):  # step 1a: plurals
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    if word.endswith("eed"):  # step 1b: -eed, -ed, -ing
+        if _measure(word[:-3]) > 0:
+            word = word[:-1]
+    else:
+        for suffix in ("ed", "ing"):
+            if word.endswith(suffix) and _has_vowel(word[: -len(suffix)]):
+                word = word[: -len(suffix)]
+                if word.endswith(("at", "bl", "iz")):
+                    word += "e"
+                elif len(word) >= 2 and word[-1] == word[-2] and _consonant(word, len(word) - 1) \
+                        and word[-1] not in "lsz":
+                    word = word[:-1]
+                elif _measure(word) == 1 and _ends_cvc(word):
+                    word += "e"
+                break
+    if word.endswith("y") and _has_vowel(word[:-1]):  # step 1c
+        word = word[:-1] + "i"
+    word = _replace_longest(_replace_longest(word, _STEP2_RULES), _STEP3_RULES)
+    for suffix in sorted(_STEP4_SUFFIXES, key=len, reverse=True):  # step 4: the longest suffix only
+        if word.endswith(suffix):
+            stem = word[: -len(suffix)]
+            if _measure(stem) > 1 and (suffix != "ion" or stem.endswith(("s", "t"))):
+                word = stem
+            break
+    if word.endswith("e"):  # step 5
+        m = _measure(word[:-1])
+        if m > 1 or (m == 1 and not _ends_cvc(word[:-1])):
+            word = word[:-1]
+    if word.endswith("ll") and _measure(word) > 1:
+        word = word[:-1]
+    return word
+
+
+_STEMS: dict[str, str] = {}  # word -> stem, filled as words are met
+STEM_CACHE_WORDS = 100_000  # the cache is emptied when it holds more words than this
+
+
+def stem(word: str) -> str:
+    """The stem of a lower-case word, the same as the full-text index's porter tokenizer gives."""
+    found = _STEMS.get(word)
+    if found is None:
+        if len(_STEMS) >= STEM_CACHE_WORDS:
+            _STEMS.clear()
+        found = _STEMS[word] = _porter(word) if word.isascii() and word.isalpha() else word
+    return found
+
+
+def _relation_at(tokens: list[tuple[str, bool, bool]], i: int) -> tuple[list[str], int]:
+    """The owner words of the relation at *i* and the index after it: "mother-in-law" is motherinlaw."""
+    owners = RELATIONS[tokens[i][0]]
+    if i + 2 < len(tokens) and tokens[i + 1][0] == "in" and tokens[i + 2][0] in ("law", "laws"):
+        return [owners[0] + "inlaw", "family"], i + 3
+    return list(owners), i + 1
+
+
+def _after_my(tokens: list[tuple[str, bool, bool]], i: int) -> list[str]:
+    """Owner words for "my ..." with *i* just after "my": a relation or role, else the user; and a name after it.
+
+    "my sister's cat" and "my sister Emma" are the sister's, "my old teacher" the teacher's, "my cat Winston"
+    the user's and Winston's, "my dentist appointment" the user's (its last word is no role).
+    """
+    n = len(tokens)
+    while (i + 1 < n and tokens[i][0] in RELATION_ADJECTIVES
+           and tokens[i + 1][0] in RELATIONS.keys() | ROLES.keys() | RELATION_ADJECTIVES):
+        i += 1  # "my best friend", "my little sister", "my old teacher"
+    if i < n and tokens[i][0] in RELATIONS:
+        owners, i = _relation_at(tokens, i)
+    else:
+        phrase: list[str] = []  # the words of "my ...", up to a verb, a function word, a name, or after a possessive
+        while (i < n and tokens[i][0] not in STOP_WORDS and tokens[i][0] not in SUBJECT_AFTER
+               and (not tokens[i][1] or tokens[i][0] in ROLES)):
+            phrase.append(tokens[i][0])
+            i += 1
+            if tokens[i - 1][2]:
+                break
+        owners = list(ROLES.get(phrase[-1], (OWNER_USER,))) if phrase else [OWNER_USER]
+    if i < n and tokens[i][1] and tokens[i][0] not in STOP_WORDS:
+        owners.append(tokens[i][0])  # "my sister Emma", "my cat Winston", "my youngest, Isla"
+    return owners
+
+
+def _is_person(tokens: list[tuple[str, bool, bool]], i: int) -> bool:
+    """A capitalised word used as someone's name: "Tom's cat", "is Emma", "Sarah lives in Leeds"."""
+    word, capitalised, possessive = tokens[i]
+    if not capitalised or word in STOP_WORDS or word.isdigit():
+        return False
+    if possessive or (i > 0 and tokens[i - 1][0] in SUBJECT_BEFORE):
+        return True
+    return i == 0 and len(tokens) > 1 and tokens[1][0] in SUBJECT_AFTER
+
+
+def _owner_words(tokens: list[tuple[str, bool, bool]]) -> list[str]:
+    """Whose fact this is, from the first person it names: the user, a relation, or someone by name."""
+    owners: list[str] = []
+    for i, (word, _, _) in enumerate(tokens):
+        if word in ("my", "our"):
+            owners = _after_my(tokens, i + 1)
+        elif word in USER_WORDS:
+            owners = [OWNER_USER]
+        elif word in RELATIONS:  # "Grandad's birthday", "the kids' school"
+            owners = _relation_at(tokens, i)[0]
+        elif _is_person(tokens, i):
+            owners = [word]
+        else:
+            continue
+        break
+    for i in range(len(tokens) - 1):  # "a parrot called Kiwi": Kiwi's fact too
+        if tokens[i][0] in NAMING_WORDS and tokens[i + 1][1] and owners:
+            owners.append(tokens[i + 1][0])
+    return owners
+
+
+def memory_owner(text: str) -> str:
+    """Whose fact *text* states, as the words stored with it: "user", "sister emma", "tom", or "" for no one.
+
+    The first person the text names decides: "my"/"I"/"we" is the user ("my cat Winston" adds Winston), a
+    relation is that relation ("my sister Emma's cat" is sister and emma), a name is that person.
+    """
+    return " ".join(sorted(set(_owner_words(_tokens(text)))))
+
+
+_NAME_RE = re.compile(r"(?<![.!?])\s([A-Z][a-z]+)")
+_PLACE_RE = re.compile(r"\b(?:in|at|near|from|to)\s+(?:the\s+)?[A-Z][a-z]+")
+# Capitalised words that are not names.
+NOT_NAMES = frozenset("""Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
+    June July August September October November December Mr Mrs Ms Dr St""".split())
+
+
+def _holds_name(text: str, tokens: list[str]) -> bool:
+    """A capitalised word that does not start a sentence and is not a day or month: "My cat is Winston"."""
+    return any(match.group(1) not in NOT_NAMES for match in _NAME_RE.finditer(text))
+
+
+def _holds_place(text: str, tokens: list[str]) -> bool:
+    """A named place after in/at/near/from/to, or a word for a place: "at St Mary's hospital"."""
+    return bool(_PLACE_RE.search(text)) or not PLACE_WORDS.isdisjoint(tokens)
+
+
+def _holds_time(text: str, tokens: list[str]) -> bool:
+    """A day, month, season or time word, or a number: "on the 14th of March", "tomorrow at 3pm"."""
+    return not TIME_WORDS.isdisjoint(tokens) or any(token[:1].isdigit() for token in tokens)
+
+
+def _holds_number(text: str, tokens: list[str]) -> bool:
+    """A number in digits or words: "is four", "40 years old"."""
+    return not NUMBER_WORDS.isdisjoint(tokens) or any(token[:1].isdigit() for token in tokens)
+
+
+def _holds_habit(text: str, tokens: list[str]) -> bool:
+    """Something done again and again: "every Tuesday", "on Wednesday nights", "usually"."""
+    return not HABIT_WORDS.isdisjoint(tokens)
+
+
+def _holds_past(text: str, tokens: list[str]) -> bool:
+    """A past event: "I went", "we met", "yesterday"."""
+    return not PAST_WORDS.isdisjoint(tokens)
+
+
+def _holds_one_off(text: str, tokens: list[str]) -> bool:
+    """Something of one day: "yesterday", "this morning", "two days ago", "I paid"."""
+    return bool(ONE_OFF_RE.search(" ".join(tokens)))
+
+
+# What a memory holds, tested once when it is stored and kept as bits in memories.traits.
+TRAIT_TESTS: dict[str, Callable[[str, list[str]], bool]] = {
+    "name": _holds_name, "place": _holds_place, "time": _holds_time, "number": _holds_number,
+    "habit": _holds_habit, "past": _holds_past, "one_off": _holds_one_off}
+TRAIT_BITS = {trait: 1 << n for n, trait in enumerate(TRAIT_TESTS)}
+
+
+def memory_traits(text: str) -> int:
+    """The bits of TRAIT_BITS for what *text* holds: a name, a place, a time, a number, a past or one-off event."""
+    head = text[:ANALYSED_CHARS]
+    tokens = words(head)
+    return sum(bit for trait, bit in TRAIT_BITS.items() if TRAIT_TESTS[trait](head, tokens))
+
+
+def memory_terms(text: str) -> str:
+    """The stems of *text*'s words in order, space-separated: what the re-rank reads instead of the text."""
+    return " ".join(stem(word) for word in words(text[:ANALYSED_CHARS]))
+
+
+def _expand(word: str) -> set[str]:
+    """*word* with its synonyms and, for a general word, the particular things it covers."""
+    return {word, *_SYNONYMS_OF.get(stem(word), ()), *_KINDS_OF.get(stem(word), ())}
+
+
+def _synonym_index() -> dict[str, set[str]]:
+    index: dict[str, set[str]] = {}
+    for group in SYNONYMS:
+        for word in group:
+            index.setdefault(stem(word), set()).update(group)
+    return index
+
+
+_SYNONYMS_OF = _synonym_index()  # stem -> every word of every synonym group it is in
+_KINDS_OF = {stem(general): kinds for general, kinds in KINDS.items()}  # "pets" finds the kinds of "pet" too
+
+
+@dataclass(frozen=True)
+class TermGroup:
+    """One word of a question with its synonyms: the words for the full-text query, their stems for scoring.
+
+    A memory holding the question's own word or a kind of it (exact: "dog", "beagle") scores the group's whole
+    weight, one holding only a synonym ("puppy") SYNONYM_CREDIT of it.
+    """
+
+    words: tuple[str, ...]
+    stems: frozenset[str]
+    exact: tuple[str, ...]
+    exact_stems: frozenset[str]
+
+
+@dataclass(frozen=True)
+class RecallQuery:
+    """A message as recall reads it: whose facts it is about, its word groups, whether it asks for a name."""
+
+    owner: frozenset[str]
+    groups: tuple[TermGroup, ...]
+    wants: frozenset[str] = frozenset()  # the kinds of answer asked for: keys of ANSWER_KINDS
+    wants_latest: bool = False  # "now", "currently": the newest of several answers is wanted
+    ahead: bool = False  # about what is coming or going on: past events answer it less
+    state: bool = False  # about how things stand: memories of one day answer it less
+
+
+def read_query(text: str) -> RecallQuery:
+    """Read *text* for recall: owner words as memory_owner() finds them, and each content word's group."""
+    tokens = _tokens(text)
+    lowered = [word for word, _, _ in tokens]
+    phrase = " ".join(lowered)
+    frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES if pattern.search(phrase)]
+    framed = set().union(*(replaced for _, replaced in frames))
+    wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word)) for word in lowered
+                if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed]
+    wordings += [(frame_words, {word for frame_word in frame_words for word in _expand(frame_word)})
+                 for frame_words, _ in frames]
+    groups: list[TermGroup] = []
+    for exact, expanded in wordings:
+        exact_stems = frozenset(stem(word) for word in exact)
+        if all(known.exact_stems != exact_stems for known in groups):
+            groups.append(TermGroup(tuple(sorted(expanded)), frozenset(stem(w) for w in expanded), exact, exact_stems))
+    wants = frozenset(kind for kind, pattern in ANSWER_KINDS.items() if pattern.search(phrase))
+    ahead = bool(AHEAD_RE.search(phrase))
+    return RecallQuery(_asked_owner(_owner_words(tokens)), tuple(groups), wants,
+                       wants_latest=not LATEST_WORDS.isdisjoint(lowered), ahead=ahead,
+                       state=not ahead and not PAST_QUESTION_RE.search(phrase))
+
+
+def _asked_owner(owners: list[str]) -> frozenset[str]:
+    """The owner words a question asks about: a relation as named, not every word it is stored under.
+
+    A memory about "my partner" is stored under partner, wife, husband...; a question about "my husband" asks
+    for husband only, so that it does not match a memory about "my wife".
+    """
+    broader = {word for general in RELATIONS.values() for word in general[1:]}
+    specific = [word for word in owners if word not in broader or word == owners[0]]
+    return frozenset(specific)
+
+
 @dataclass(frozen=True)
 class Memory:
     """One remembered fact."""
@@ -379,10 +1083,37 @@ class Memory:
     role: str
     created_at: dt.datetime
     id: int | None = None  # the row id, shown by /memories and taken by /forget
+    owner: str = ""  # whose fact: "user", relation or name words ("sister emma"), "" for no one; see memory_owner
+
+
+def _fts_any(words: Iterable[str]) -> str:
+    """An FTS5 expression matching any of *words*, each quoted so that no word is read as syntax."""
+    return "(" + " OR ".join('"' + word.replace('"', '""') + '"' for word in words) + ")"
+
+
+def _idf(matches: int, total: int) -> float:
+    """bm25's inverse document frequency: rare words weigh more."""
+    return math.log(1.0 + (total - matches + 0.5) / (matches + 0.5))
+
+
+_MEMORY_COLUMNS = "id, content, topic, importance, role, created_at, owner"
+_SCORED_COLUMNS = "id, importance, created_at, owner, terms, traits"  # what the re-rank reads
+_INSERT = ("INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id, owner, terms,"
+           " traits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _derived(content: str) -> tuple[str, str, int]:
+    """What is stored beside a memory's text: its owner, its stems, its traits."""
+    return memory_owner(content), memory_terms(content), memory_traits(content)
+
+
+def _memory(row: tuple[Any, ...]) -> Memory:
+    n, content, topic, importance, role, at, owner = row
+    return Memory(content, topic, importance, role, dt.datetime.fromtimestamp(at), id=n, owner=owner)
 
 
 class MemoryStore:
-    """Facts in SQLite: stored from user messages, recalled by relevance, importance and recency."""
+    """Facts in SQLite: stored from user messages with their owner, recalled by relevance to the message."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(os.path.abspath(os.fspath(path)))
@@ -409,29 +1140,42 @@ class MemoryStore:
         """Store a fact; False if the same text is already stored."""
         moment = (created_at or dt.datetime.now()).timestamp()
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id)"
-                " VALUES (?, ?, ?, ?, ?, ?)", (content, topic, importance, role, moment, session_id))
+            cursor = self._db.execute(_INSERT, (content, topic, importance, role, moment, session_id,
+                                                *_derived(content)))
             return cursor.rowcount == 1
+
+    def add_many(self, memories: Iterable[Memory], *, session_id: str | None = None) -> int:
+        """Store many facts in one transaction (an import, a benchmark); return how many were new."""
+        rows = [(m.content, m.topic, m.importance, m.role, m.created_at.timestamp(), session_id, *_derived(m.content))
+                for m in memories]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                cursor = self._db.executemany(_INSERT, rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            if cursor.rowcount >= OPTIMIZE_AFTER_ROWS:  # merge the index segments a bulk load leaves
+                self._db.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
+                self._db.execute("INSERT INTO memories_by_length(memories_by_length) VALUES ('optimize')")
+            return cursor.rowcount
 
     def memories(self, limit: int = 50) -> list[Memory]:
         """The *limit* most recently stored memories, newest first, with their ids."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, content, topic, importance, role, created_at FROM memories"
-                " ORDER BY created_at DESC, id DESC LIMIT ?", (limit,)).fetchall()
-        return [Memory(c, t, i, r, dt.datetime.fromtimestamp(at), id=n) for n, c, t, i, r, at in rows]
+            rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories ORDER BY created_at DESC, id DESC"
+                                    " LIMIT ?", (limit,)).fetchall()
+        return [_memory(row) for row in rows]
 
     def forget(self, memory_id: int) -> Memory | None:
         """Delete the memory with this id; return it, or None if there is none."""
         with self._lock:
-            row = self._db.execute("SELECT id, content, topic, importance, role, created_at FROM memories"
-                                   " WHERE id = ?", (memory_id,)).fetchone()
+            row = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id = ?", (memory_id,)).fetchone()
             if row is None:
                 return None
             self._db.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
-        n, c, t, i, r, at = row
-        return Memory(c, t, i, r, dt.datetime.fromtimestamp(at), id=n)
+        return _memory(row)
 
     def remember(self, text: str, *, session_id: str | None = None, now: dt.datetime | None = None) -> Memory | None:
         """Store *text* if classify() says it is a fact; return what was stored."""
@@ -442,37 +1186,173 @@ class MemoryStore:
         moment = now or dt.datetime.now()
         if not self.add(content, *found, session_id=session_id, created_at=moment):
             return None
-        return Memory(content, found[0], found[1], "User", moment)
+        return Memory(content, found[0], found[1], "User", moment, owner=memory_owner(content))
 
     def recall(self, query: str, k: int = DEFAULT_MEMORIES, *, now: dt.datetime | None = None) -> list[Memory]:
-        """The *k* memories most relevant to *query*: full-text rank (bm25) weighted by importance and recency.
+        """The *k* memories most relevant to *query*, best first.
 
-        With no word of the query in any memory, the most important recent
-        memories are returned instead, so the model always has some context.
+        read_query() finds whose facts the message is about, its word groups
+        (each word with its synonyms and kinds) and what kind of answer it
+        asks for.  Candidates, at most CANDIDATE_ROWS, come from a few
+        full-text queries that each read only the rows they return (see
+        _candidate_ids).  Each is scored in Python from the stems and traits
+        stored with it: bm25 over the groups, the owner rule, words standing
+        together, the kind of answer asked for, past or one-day memories for
+        questions that want neither; importance and recency only break
+        near-ties.  With no candidate, the most important recent memories
+        are returned, from an index, so the model always has some context.
         """
+        if k <= 0:
+            return []
         moment = (now or dt.datetime.now()).timestamp()
-        words = [w for w in re.findall(r"\w+", query.lower()) if w not in STOP_WORDS]
-        # score: bm25 is negative, better when lower; importance and recency multiply its weight.
-        order = ("(-bm25(memories_fts)) * (0.5 + m.importance / 5.0) / (1.0 + (? - m.created_at) / 604800.0)")
-        rows: list[Any] = []
+        wanted = read_query(query)
         with self._lock:
-            if words:
-                match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words[:32])
-                rows = self._db.execute(
-                    f"SELECT m.content, m.topic, m.importance, m.role, m.created_at FROM memories_fts"
-                    f" JOIN memories m ON m.id = memories_fts.rowid WHERE memories_fts MATCH ?"
-                    f" ORDER BY {order} DESC LIMIT ?", (match, moment, k)).fetchall()
-            if not rows:
-                rows = self._db.execute(
-                    "SELECT content, topic, importance, role, created_at FROM memories"
-                    " ORDER BY importance / (1.0 + (? - created_at) / 604800.0) DESC LIMIT ?",
-                    (moment, k)).fetchall()
-        return [Memory(c, t, i, r, dt.datetime.fromtimestamp(at)) for c, t, i, r, at in rows]
+            total = self._db.execute("SELECT max(id) FROM memories").fetchone()[0] or 0  # about the count, in O(1)
+            counts = {group: self._matches(f"content : {_fts_any(group.words)}")
+                      for group in wanted.groups[:COUNTED_GROUPS]}
+            groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)
+            common = {g for g in groups if counts[g] >= min(COUNTED_MATCHES, COMMON_SHARE * total)}
+            ids = self._candidate_ids(wanted.owner, groups, common)
+            if not ids:
+                rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories"
+                                        " ORDER BY importance DESC, created_at DESC LIMIT ?", (k,)).fetchall()
+                return [_memory(row) for row in rows]
+            rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN"
+                                    f" ({','.join('?' * len(ids))})", list(ids)).fetchall()
+            scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment)
+            best = [row[0] for row in heapq.nlargest(k, rows, key=scorer.score)]
+            found = {row[0]: row for row in self._db.execute(
+                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(best))})", best)}
+        return [_memory(found[n]) for n in best]
+
+    def _matches(self, match: str, limit: int = COUNTED_MATCHES) -> int:
+        """How many memories *match*, counted up to *limit*: enough to tell rare words from common."""
+        return self._db.execute("SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ?"
+                                " LIMIT ?)", (match, limit)).fetchone()[0]
+
+    def _candidate_ids(self, owner: frozenset[str], groups: list[TermGroup], common: set[TermGroup]) -> set[int]:
+        """Ids from a few full-text queries, most specific first, each reading only the rows it returns.
+
+        The queries: the owner AND each of the rarest groups (the question's
+        own word, then its whole group), each pair of the rarest groups, each
+        group alone (a common one only as its own word).  A query matching
+        no more rows than are left of CANDIDATE_ROWS gives them all; a larger
+        one its shortest memories (from memories_by_length: half of what is
+        left, at least SHORTEST_PER_QUERY) and its newest (from memories_fts).
+        """
+        rarest = groups[:SINGLE_QUERIES]
+        terms = {group: f"content : {_fts_any(group.words)}" for group in groups}
+        exact = {group: f"content : {_fts_any(group.exact)}" for group in rarest}
+        whose = f"owner : {_fts_any(sorted(owner or {OWNER_USER}))}"  # no one named: the user, as _owner_rule
+        owned = [f"{whose} AND {term}" for group in rarest for term in (exact[group], terms[group])]
+        pairs = [f"{terms[first]} AND {terms[second]}" for n, first in enumerate(groups[:PAIR_GROUPS])
+                 for second in groups[n + 1:PAIR_GROUPS]]
+        singles = [exact[group] for group in rarest] + [terms[group] for group in rarest if group not in common]
+        ids: set[int] = set()
+        someone = [whose] if owner and OWNER_USER not in owner else []  # a person's few memories: all of them
+        for match in dict.fromkeys(owned + pairs + someone + singles or ([whose] if owner else [])):
+            left = CANDIDATE_ROWS - len(ids)
+            newest = self._db.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
+                                      " ORDER BY rowid DESC LIMIT ?", (match, left + 1)).fetchall()
+            if len(newest) <= left:
+                ids.update(n for (n,) in newest)  # all of them
+                continue
+            ids.update(n for (n,) in newest[:NEWEST_PER_QUERY])
+            ids.update(_LENGTH_KEY_IDS - key % _LENGTH_KEY_IDS - 1 for (key,) in self._db.execute(
+                "SELECT rowid FROM memories_by_length WHERE memories_by_length MATCH ? ORDER BY rowid LIMIT ?",
+                (match, max(SHORTEST_PER_QUERY, left // 2))))
+        return ids
+
+
+_LENGTH_KEY_IDS = 2 ** 32  # memories_by_length's rowid is words * 2^32 + 2^32 - 1 - id (see migration 4)
+
+
+class _Scorer:
+    """Scores memory rows for one query: relevance and rules first, importance and recency as nudges."""
+
+    def __init__(self, wanted: RecallQuery, weights: dict[TermGroup, float], moment: float) -> None:
+        self.wanted = wanted
+        self.moment = moment
+        self.groups = [group for group in wanted.groups if group in weights]  # in the question's order
+        self.weights = [weights[group] for group in self.groups]
+        self.group_of: dict[str, list[tuple[int, float]]] = {}  # stem -> (group, credit) for each group it is in
+        for index, group in enumerate(self.groups):
+            for group_stem in group.stems:
+                credit = 1.0 if group_stem in group.exact_stems else SYNONYM_CREDIT
+                self.group_of.setdefault(group_stem, []).append((index, credit))
+        self.recency = RECENCY_NUDGE * (LATEST_FACTOR if wanted.wants_latest else 1.0)
+        self._by_owner: dict[str, float] = {}  # the owner rule's score for each owner met, and...
+        self._by_traits: dict[int, float] = {}  # ...the answer-kind and tense rules' for each set of traits
+
+    def score(self, row: tuple[Any, ...]) -> float:
+        """The memory row's score (a row of _SCORED_COLUMNS); higher is better."""
+        _, importance, created_at, owner, terms, traits = row
+        tokens = terms.split()
+        places: dict[int, list[int]] = {}
+        credits: dict[int, float] = {}
+        group_of = self.group_of
+        for position, token in enumerate(tokens):
+            found = group_of.get(token)
+            if found:
+                for index, credit in found:
+                    places.setdefault(index, []).append(position)
+                    if credit > credits.get(index, 0.0):
+                        credits[index] = credit
+        # bm25 with each group counted once: a memory saying "pregnant with a baby" is not twice as relevant
+        saturation = (BM25_K1 + 1.0) / (1.0 + BM25_K1 * (1.0 - BM25_B + BM25_B * len(tokens) / TYPICAL_MEMORY_WORDS))
+        score = saturation * sum([self.weights[i] * credit for i, credit in credits.items()])
+        if len(places) > 1:
+            score += self._proximity(places)
+        by_owner = self._by_owner.get(owner)
+        if by_owner is None:
+            by_owner = self._by_owner[owner] = _owner_rule(self.wanted.owner, owner)
+        by_traits = self._by_traits.get(traits)
+        if by_traits is None:
+            by_traits = self._by_traits[traits] = _trait_rules(self.wanted, traits)
+        age_days = max(0.0, (self.moment - created_at) / 86400.0)
+        return (score + by_owner + by_traits + IMPORTANCE_NUDGE * importance / 5.0
+                + self.recency / (1.0 + age_days / RECENCY_HALF_DAYS))
+
+    def _proximity(self, places: dict[int, list[int]]) -> float:
+        """Words of the question that stand together in the memory ("favourite film") count as a phrase."""
+        found = sorted(places)
+        bonus = 0.0
+        for first, second in zip(found, found[1:], strict=False):
+            gaps = [abs(a - b) for a in places[first] for b in places[second] if a != b]  # two words, not one
+            if gaps and min(gaps) <= PROXIMITY_WINDOW:
+                bonus += PROXIMITY_WEIGHT * min(self.weights[first], self.weights[second]) / 4.0
+        return bonus
+
+
+def _trait_rules(wanted: RecallQuery, traits: int) -> float:
+    """What a memory's traits add: the kinds of answer asked for that it holds, less a past event for a question
+    about what is coming, or a one-day memory for one about how things stand."""
+    score = ANSWER_KIND * sum(1 for kind in wanted.wants if traits & TRAIT_BITS[kind])
+    if wanted.ahead and traits & TRAIT_BITS["past"]:
+        score -= PAST_FOR_AHEAD
+    elif wanted.state and traits & TRAIT_BITS["one_off"]:
+        score -= ONE_OFF_FOR_STATE
+    return score
+
+
+def _owner_rule(asked: frozenset[str], owner: str) -> float:
+    """A memory of the person the question is about ranks up, one only of others down; with no one named in the
+    question, the user's own memories rank up a little.  A memory of no one in particular is neither."""
+    if not owner:
+        return 0.0
+    owners = owner.split()
+    if not asked:
+        return OWNER_IMPLIED if OWNER_USER in owners else 0.0
+    return OWNER_MATCH if asked.intersection(owners) else -OWNER_CLASH
 
 
 # ---------------------------------------------------------------------------
 # The system prompt, built fresh for every turn
 # ---------------------------------------------------------------------------
+
+
+MEMORY_LINE_CHARS = 500  # a memory's line in the prompt is cut to this many characters, "…" marking the cut
+MEMORY_SECTION_CHARS = 3000  # the prompt's Memories section, heading included, never exceeds this many characters
 
 
 def age(then: dt.datetime, now: dt.datetime) -> str:
@@ -485,9 +1365,25 @@ def age(then: dt.datetime, now: dt.datetime) -> str:
 
 
 def format_memory(memory: Memory, now: dt.datetime) -> str:
-    """One memory in the spec's form: • [Personal Data, Importance: 5] User (1h ago) - My cat is Winston"""
-    return f"• [{memory.topic}, Importance: {memory.importance}] {memory.role} ({age(memory.created_at, now)}) - " \
-           f"{memory.content}"
+    """One memory in the spec's form, on one line of at most MEMORY_LINE_CHARS characters:
+    • [Personal Data, Importance: 5] User (1h ago) - My cat is Winston"""
+    line = (f"• [{memory.topic}, Importance: {memory.importance}] {memory.role} ({age(memory.created_at, now)}) - "
+            f"{memory.content[:MEMORY_LINE_CHARS * 2]}")
+    return _clip(" ".join(line.split()), MEMORY_LINE_CHARS)
+
+
+def memory_section(memories: list[Memory], now: dt.datetime) -> list[str]:
+    """The Memories section's lines: its heading, then the memories, best first, while the section stays within
+    MEMORY_SECTION_CHARS (newlines counted); "(none yet)" when there are none."""
+    lines = ["Memories:"]
+    size = len(lines[0])
+    for memory in memories:
+        line = format_memory(memory, now)
+        if size + 1 + len(line) > MEMORY_SECTION_CHARS:
+            break
+        lines.append(line)
+        size += 1 + len(line)
+    return lines if memories else [*lines, "(none yet)"]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -497,8 +1393,8 @@ def _clip(text: str, limit: int) -> str:
 def build_system_prompt(persona: str, now: dt.datetime, memories: list[Memory],
                         recent: list[ftc.Exchange]) -> str:
     """Persona, current time, retrieved memories and the recent turns: all the model sees besides the message."""
-    lines = [persona.strip(), "", f"Current time: {now:%Y-%m-%d %H:%M:%S} ({now:%A})", "Memories:"]
-    lines += [format_memory(memory, now) for memory in memories] or ["(none yet)"]
+    lines = [persona.strip(), "", f"Current time: {now:%Y-%m-%d %H:%M:%S} ({now:%A})"]
+    lines += memory_section(memories, now)
     if recent:
         lines += ["", "Recent conversation:"]
         for exchange in recent:

@@ -152,7 +152,7 @@ def test_recall_ranks_by_relevance_importance_and_recency(memory):
     memory.add("My cat Winston hates the vet", "Personal Data", 5, created_at=now - dt.timedelta(hours=1))
     memory.add("I like pizza", "Preferences", 3, created_at=now)
     found = [m.content for m in memory.recall("what is my cat called", 2, now=now)]
-    assert found == ["My cat Winston hates the vet", "My cat is Winston"]
+    assert found == ["My cat is Winston", "My cat Winston hates the vet"]  # the shorter is more about the cat
     assert [m.content for m in memory.recall("zebra", 1, now=now)] == ["My cat Winston hates the vet"]
 
 

@@ -1,0 +1,242 @@
+"""Memory: how a message is read, whose fact it is, how recall ranks, the prompt's limits, and migration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import app as timmy
+
+NOW = dt.datetime(2025, 11, 19, 20, 0)
+
+
+@pytest.fixture
+def memory(tmp_path: Path):
+    store = timmy.MemoryStore(tmp_path / "memory.sqlite3")
+    yield store
+    store.close()
+
+
+def remember(store: timmy.MemoryStore, text: str, days_ago: float) -> None:
+    """Store *text* as remember() would have, *days_ago* days before NOW."""
+    assert store.remember(text, now=NOW - dt.timedelta(days=days_ago)) is not None, text
+
+
+def recalled(store: timmy.MemoryStore, question: str, k: int = 5) -> list[str]:
+    return [m.content for m in store.recall(question, k, now=NOW)]
+
+
+# --- reading a message ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("What's my cat's name?", ["what", "my", "cat", "name"]),
+    ("What\u2019s my cat\u2019s name?", ["what", "my", "cat", "name"]),
+    ("I can't stand coriander", ["i", "can", "not", "stand", "coriander"]),
+    ("I don't know, and I won't go", ["i", "do", "not", "know", "and", "i", "will", "not", "go"]),
+    ("I'm sure they're sure we've seen it", ["i", "sure", "they", "sure", "we", "seen", "it"]),
+    ("the kids' school at 5 o'clock", ["the", "kids", "school", "at", "5", "o", "clock"]),
+    ("Café crème", ["cafe", "creme"]),
+])
+def test_contractions_and_possessives_are_split(text: str, expected: list[str]):
+    assert timmy.words(text) == expected
+
+
+def test_a_question_keeps_no_contraction_fragments():
+    query = timmy.read_query("What's my cat's name? I'm asking")
+    assert [group.exact for group in query.groups] == [("cat",), ("name",), ("asking",)]
+    assert query.owner == {"user"}
+    assert query.wants == {"name"}
+
+
+@pytest.mark.parametrize(("text", "owner"), [
+    ("My cat is Winston", "user"),
+    ("I'm allergic to penicillin", "user"),
+    ("We have a beagle called Biscuit", "biscuit user"),
+    ("My cat Winston hates the vet", "user winston"),
+    ("My sister's cat is Luna", "family sister"),
+    ("My sister Emma lives in Cardiff", "emma family sister"),
+    ("My mum's name is Margaret", "family mother"),
+    ("My best friend Maya lives in Toronto", "friend maya"),
+    ("My mother-in-law is visiting over Christmas", "family motherinlaw"),
+    ("My old teacher lives in Leeds", "teacher"),
+    ("My GP is Dr Patel", "doctor"),
+    ("My dentist appointment is on Thursday", "user"),
+    ("Tom's dog is called Rex", "rex tom"),
+    ("Sarah lives in Leeds", "sarah"),
+    ("The cat next door is loud", ""),
+    ("It rained all day in Leeds", ""),
+])
+def test_memory_owner(text: str, owner: str):
+    assert timmy.memory_owner(text) == owner
+
+
+@pytest.mark.parametrize(("question", "owner"), [
+    ("What's my cat's name?", {"user"}),
+    ("Where does my sister live?", {"sister"}),
+    ("What's my husband called?", {"husband"}),
+    ("Which city is Emma in?", {"emma"}),
+    ("What is Tom's dog called?", {"tom"}),
+    ("When is grandad's birthday?", {"grandfather"}),
+    ("When's the Henderson meeting?", set()),
+])
+def test_a_question_asks_about_one_person(question: str, owner: set[str]):
+    assert timmy.read_query(question).owner == owner
+
+
+def test_stems_are_the_full_text_indexs_stems():
+    words = ("cats running ran happily happiness relational generalization allergic allergies vegetarian "
+             "hospital hospitals called calling photographer photography organisation engineering").split()
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(w, tokenize='porter unicode61')")
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    db.executemany("INSERT INTO t(rowid, w) VALUES (?, ?)", list(enumerate(words, 1)))
+    by_row = dict(db.execute("SELECT doc, term FROM v"))
+    assert [timmy.stem(word) for word in words] == [by_row[n] for n in range(1, len(words) + 1)]
+
+
+# --- ranking rules -------------------------------------------------------------------------
+
+def test_owner_rule_the_users_own_fact_before_someone_elses(memory):
+    remember(memory, "My cat is Winston", 140)
+    remember(memory, "My sister's cat is called Luna", 2)
+    remember(memory, "Tom's cat is called Misty", 1)
+    assert recalled(memory, "What's my cat's name?", 1) == ["My cat is Winston"]
+    assert recalled(memory, "What's my sister's cat called?", 1) == ["My sister's cat is called Luna"]
+    assert recalled(memory, "What is Tom's cat called?", 1) == ["Tom's cat is called Misty"]
+
+
+def test_newer_fact_rule(memory):
+    remember(memory, "My cat is Winston", 400)
+    remember(memory, "My cat is now called Felix", 10)
+    assert recalled(memory, "What's my cat's name?", 2) == ["My cat is now called Felix", "My cat is Winston"]
+
+
+def test_recency_breaks_a_tie_between_equally_relevant_facts(memory):
+    remember(memory, "My cat is Winston", 400)
+    remember(memory, "My cat is Felix", 10)
+    assert recalled(memory, "What's my cat's name?", 2) == ["My cat is Felix", "My cat is Winston"]
+
+
+def test_contractions_do_not_match_every_memory(memory):
+    remember(memory, "My cat is Winston", 140)
+    for n in range(30):  # every one of them holds "'s" and "I'm", as a quarter of real memories do
+        remember(memory, f"I'm sure it's Sam's turn to cook number {n}", n)
+    assert recalled(memory, "What's my cat's name?", 1) == ["My cat is Winston"]
+
+
+def test_synonyms_and_kinds(memory):
+    remember(memory, "My favourite film is Paddington 2", 250)
+    remember(memory, "I learned to play the cello as a kid", 700)
+    remember(memory, "I watched a movie about pianos last night", 3)
+    assert recalled(memory, "What's my favourite movie?", 1) == ["My favourite film is Paddington 2"]
+    assert recalled(memory, "What instrument do I play?", 1) == ["I learned to play the cello as a kid"]
+
+
+def test_words_together_rank_above_scattered_words(memory):
+    remember(memory, "My band plays at the pub near my favourite", 300)
+    remember(memory, "My favourite band plays at the pub near me", 300)
+    assert recalled(memory, "What's my favourite band?", 2) == [
+        "My favourite band plays at the pub near me", "My band plays at the pub near my favourite"]
+
+
+def test_a_plan_before_a_past_event(memory):
+    remember(memory, "I met Ben for lunch on Friday", 2)
+    remember(memory, "I've got a meeting with the Henderson client on Friday", 3)
+    assert recalled(memory, "Who am I meeting on Friday?", 1) == [
+        "I've got a meeting with the Henderson client on Friday"]
+
+
+PETS = ("cat", "dog", "rabbit", "budgie")
+EVENTS = ("was sick on the carpet", "knocked a glass off the table", "slept all afternoon", "got out again")
+NAMES = ("Alice", "Ben", "Kate", "Liam", "Nadia", "Owen", "Ravi", "Zoe")
+
+
+def generated_memories(count: int) -> list[timmy.Memory]:
+    """*count* recent memories about the user's and other people's pets: the same nouns as the lasting fact."""
+    found = []
+    for n in range(count):
+        pet, event, name = PETS[n % 4], EVENTS[n // 4 % 4], NAMES[n // 16 % 8]
+        text = (f"My {pet} {event} on day {n}" if n % 2 else f"{name}'s {pet} is called Pip number {n}")
+        found.append(timmy.Memory(text, "Personal Data", 5, "User", NOW - dt.timedelta(days=n % 300)))
+    return found
+
+
+def test_a_lasting_fact_a_year_old_is_found_among_10k_newer_memories(memory):
+    remember(memory, "My cat is Winston", 365)
+    assert memory.add_many(generated_memories(10_000)) == 10_000  # one executemany
+    assert recalled(memory, "What's my cat's name?", 1) == ["My cat is Winston"]
+
+
+def test_with_no_word_in_common_the_most_important_recent_memories_come_from_an_index(memory):
+    remember(memory, "The train was late again", 1)
+    remember(memory, "I'm allergic to penicillin", 30)
+    assert recalled(memory, "zebra", 1) == ["I'm allergic to penicillin"]
+    plan = " ".join(row[-1] for row in memory._db.execute(
+        f"EXPLAIN QUERY PLAN SELECT {timmy._MEMORY_COLUMNS} FROM memories"
+        " ORDER BY importance DESC, created_at DESC LIMIT 5"))
+    assert plan == "SCAN memories USING INDEX memories_fallback"
+
+
+def test_forgotten_memories_leave_both_indexes(memory):
+    remember(memory, "My cat is Winston", 10)
+    remember(memory, "My dog is Rex", 10)
+    (dog,) = [m for m in memory.memories() if "Rex" in m.content]
+    assert memory.forget(dog.id) == dog
+    for table in ("memories_fts", "memories_by_length"):
+        memory._db.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
+        assert memory._db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH 'rex'").fetchone() == (0,)
+    assert recalled(memory, "What is my dog called?") == ["My cat is Winston"]  # the fallback
+
+
+# --- the prompt's limits -------------------------------------------------------------------
+
+def test_a_long_memory_is_clipped_to_one_line():
+    long = timmy.Memory("My cat\nis " + "very " * 50_000 + "fluffy", "Personal Data", 5, "User", NOW)
+    line = timmy.format_memory(long, NOW)
+    assert len(line) == timmy.MEMORY_LINE_CHARS
+    assert line.startswith("• [Personal Data, Importance: 5] User (just now) - My cat is very very")
+    assert line.endswith("…") and "\n" not in line
+
+
+def test_the_memory_section_never_exceeds_its_limit_whatever_the_memories_hold():
+    huge = [timmy.Memory(f"Fact {n}: " + "x" * 100_000, "Misc", 2, "User", NOW) for n in range(10)]
+    prompt = timmy.build_system_prompt("You are Timmy.", NOW, huge, [])
+    section = prompt[prompt.index("Memories:"):]
+    assert len(section) <= timmy.MEMORY_SECTION_CHARS
+    assert section.count("\n• ") == timmy.MEMORY_SECTION_CHARS // (timmy.MEMORY_LINE_CHARS + 1)
+    assert "Fact 0:" in section  # the best memory is the one kept first
+
+
+def test_an_empty_memory_section_says_so():
+    assert timmy.build_system_prompt("P", NOW, [], []).endswith("Memories:\n(none yet)")
+
+
+# --- migration -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_migration_keeps_every_memory_and_finds_it(tmp_path: Path, version: int):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    for script in timmy.MIGRATIONS[:version]:
+        db.executescript(script)
+    db.execute(f"PRAGMA user_version = {version}")
+    old = [("My cat is Winston", "Personal Data", 5, NOW - dt.timedelta(days=140)),
+           ("My sister's cat is called Luna", "Personal Data", 5, NOW - dt.timedelta(days=2)),
+           ("I'm allergic to penicillin", "Personal Data", 5, NOW - dt.timedelta(days=700))]
+    db.executemany("INSERT INTO memories (content, topic, importance, role, created_at) VALUES (?, ?, ?, 'User', ?)",
+                   [(c, t, i, at.timestamp()) for c, t, i, at in old])
+    db.close()
+
+    store = timmy.MemoryStore(path)
+    assert store.schema_version == len(timmy.MIGRATIONS)
+    kept = sorted(store.memories(), key=lambda m: m.id)
+    assert [(m.content, m.topic, m.importance, m.created_at) for m in kept] == [
+        (c, t, i, at) for c, t, i, at in old]
+    assert [m.owner for m in kept] == ["user", "family luna sister", "user"]
+    assert recalled(store, "What's my cat's name?", 1) == ["My cat is Winston"]
+    assert recalled(store, "What am I allergic to?", 1) == ["I'm allergic to penicillin"]
+    assert store.add("My cat is Winston", "Personal Data", 5) is False  # still stored once
+    store.close()
