@@ -367,6 +367,35 @@ def test_the_ascii_tokeniser_gives_the_tokens_of_the_translation_table():
         assert ftc._tokens(text) == text.translate(ftc._TABLE).split(), repr(text)
 
 
+def test_the_fast_tokenisers_give_what_the_translation_tables_give_for_any_text():
+    """_tokens and _scorer_words replace str.translate with big tables (slow) by bytes.translate and one regular
+    expression: the same words for text in any script, emoji, skin tones and odd apostrophes included."""
+    import random
+    import unicodedata
+
+    rng = random.Random(15)
+    alphabet = [chr(code) for code in range(0x300)] + list(ftc.PRAISE_EMOJI) + list(
+        "👍🏽’‘“”„«»—–‐…\u00a0\u200b\u200d\ufe0f\u2028\u2029\x85\u02bc\u00b4←⬛ goodnice .,?!'\"\n")
+    texts = [case.text for case in CASES] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+                                             for _ in range(5000)]
+    for text in texts:
+        text = unicodedata.normalize("NFKC", text)
+        assert ftc._tokens(text) == text.translate(ftc._TABLE).split(), repr(text)
+        if not text.isascii():
+            lower = text.lower()
+            assert ftc._scorer_words(lower) == lower.translate(ftc._SCORER_TABLE).split(), repr(text)
+
+
+def test_a_phrase_in_the_middle_of_a_long_transcript_is_found():
+    """A long message's rules read the first and last few trigger words and, between them, those near all the
+    words of a phrase (LONG_MESSAGE_CANDIDATES): a phrase is praise wherever it stands."""
+    filler = "ok so the good news is the van is fine and the nice lady at the garage said well maybe "
+    text = filler * 40 + ". Good job Timmy. " + filler * 40
+    match = ftc.detect_praise(text)
+    assert (match.rule, match.matched) == ("phrase", "good job")
+    assert text[match.start:match.end].lower() == "good job"
+
+
 def test_skipping_the_rules_never_changes_a_decision():
     """detect_praise skips the rules when _may_accept shows they could accept nothing (no feature then depends on
     them); explain runs them to name the veto.  Both decide every labelled message and veto case alike."""
