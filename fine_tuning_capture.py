@@ -1071,8 +1071,13 @@ def _bounded_starts(tokens: list[str], starts: list[int], rules: _Rules) -> list
     """The trigger positions of a long message that the rules read (see LONG_MESSAGE_CANDIDATES)."""
     count = LONG_MESSAGE_CANDIDATES
     kept = starts[:count]
+    present = {_APOSTROPHES.get(token, token) for token in set(tokens)}
+    possible: dict[str, list[frozenset[str]]] = {}  # each word's phrases whose words the message holds
     for k in starts[count:-count]:
-        needs = rules.phrases_with.get(_APOSTROPHES.get(tokens[k], tokens[k]))
+        word = _APOSTROPHES.get(tokens[k], tokens[k])
+        needs = possible.get(word)
+        if needs is None:
+            needs = possible[word] = [needed for needed in rules.phrases_with.get(word, ()) if needed <= present]
         if needs:
             near = {_APOSTROPHES.get(token, token) for token in tokens[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH]}
             if any(needed <= near for needed in needs):
