@@ -8,8 +8,9 @@
 
 Logistic regression in pure Python over the features fine_tuning_capture's
 _scorer_features gives each message (words, word pairs, word classes, its
-length and first and last words), trained on all 16 writers of
-tests/data/praise_writers and the old corpus tests/data/praise_corpus.txt.
+length and first and last words, what the rules found), trained on the train
+and dev writers of tests/data/praise_writers/SPLIT.md (all 22) and the old
+corpus tests/data/praise_corpus.txt, read CORPUS_REPEAT times per epoch.
 The two thresholds, THRESHOLD and RULE_THRESHOLD below, are what --cv
 chose: each writer scored by a model trained without them, so the figures
 predict a new person, and the thresholds kept where the pooled precision
