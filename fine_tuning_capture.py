@@ -455,6 +455,11 @@ def _translation_table() -> dict[int, str]:
 
 
 _TABLE = _translation_table()
+# The non-ASCII characters _TABLE maps, as one character class (its two large ranges written as ranges).
+_TABLE_NON_ASCII = re.compile("[" + "".join(
+    re.escape(chr(code)) for code in sorted(_TABLE)
+    if code >= 128 and not (0x2190 <= code <= 0x2BFF or 0x1F000 <= code <= 0x1FAFF))
+    + "\u2190-\u2bff\U0001f000-\U0001faff]")
 
 
 def _ascii_marks_table() -> bytes:
@@ -481,13 +486,21 @@ _ASCII_MARKS_TABLE = _ascii_marks_table()
 
 def _tokens(text: str) -> list[str]:
     """The rules' tokens of *text* (NFKC-normalised): text.translate(_TABLE).split(), much faster for ASCII."""
-    if not text.isascii():
-        return text.translate(_TABLE).split()
-    marked = text.encode("ascii").translate(_ASCII_MARKS_TABLE)
+    ascii_text = text.isascii()
+    # The ASCII bytes by bytes.translate (the others pass through), then the few non-ASCII characters _TABLE
+    # maps by one regular expression: many times faster than str.translate with a large dict.
+    marked = text.encode("ascii" if ascii_text else "utf-8").translate(_ASCII_MARKS_TABLE)
     for mark in (b".", b"?", b",", b'"'):
         if mark in marked:
             marked = marked.replace(mark, b" " + mark + b" ")
-    return marked.decode("ascii").split()
+    if ascii_text:
+        return marked.decode("ascii").split()
+    return _TABLE_NON_ASCII.sub(_mapped_by_table, marked.decode("utf-8")).split()
+
+
+def _mapped_by_table(found: re.Match[str]) -> str:
+    """What _TABLE makes of one non-ASCII character."""
+    return _TABLE[ord(found.group())]
 # For the first look at an ASCII message: punctuation to spaces, apostrophes kept.
 _ASCII_WORDS_TABLE = bytes(
     code if chr(code).isalnum() or chr(code) == "'" else ord(" ") for code in range(256))
@@ -523,6 +536,12 @@ class _Rules:
                 self.phrases.setdefault(words[0], []).append((words, frozenset(words), phrase))
         for options in self.phrases.values():
             options.sort(key=lambda option: -len(option[0]))
+        # Each word of a phrase with the word sets of the phrases that hold it, for _bounded_starts.
+        self.phrases_with: dict[str, list[frozenset[str]]] = {}
+        for options in self.phrases.values():
+            for _, needed, _ in options:
+                for word in needed:
+                    self.phrases_with.setdefault(word, []).append(needed)
         # Words at which a candidate can start.
         self.starters = frozenset(self.phrases) | self.affirmatives | frozenset(PRAISE_EMOJI)
         # A sentence that holds none of these words cannot be praise: the affirmatives, the emoji,
@@ -530,8 +549,15 @@ class _Rules:
         keys = {_phrase_key(words, self.affirmatives) for options in self.phrases.values() for words, _, _ in options}
         self.triggers = frozenset(keys | {k.replace("'", "") for k in keys}) | self.affirmatives | frozenset(
             PRAISE_EMOJI)
-        # The same as the scorer reads an ASCII message (bytes, apostrophes dropped), for the first look.
-        self.ascii_triggers = frozenset(word.replace("'", "").encode() for word in self.triggers if word.isascii())
+        self.word_triggers = frozenset(word.replace("'", "") for word in self.triggers)
+        # The same as the scorer reads a message (apostrophes dropped), for the first look: a message can hold
+        # an accepted candidate only if it holds an affirmative or every word of a phrase.
+        self.word_affirmatives = frozenset(word.replace("'", "") for word in self.affirmatives)
+        self.word_phrases: dict[str, list[frozenset[str]]] = {}
+        for options in self.phrases.values():
+            for words, _, _ in options:
+                plain = frozenset(word.replace("'", "") for word in words)
+                self.word_phrases.setdefault(max(plain, key=lambda word: (len(word), word)), []).append(plain)
         self.lead = _FILLERS | _INTENSIFIERS | _FRAME_WORDS | self.names
         self.follow_ok = (_REPLY_NOUNS | _NEUTRAL_FOLLOWERS | _VOCATIVES | self.names | self.affirmatives
                           | frozenset(PRAISE_EMOJI))
@@ -596,26 +622,26 @@ class _Sentence:
     """
 
     def __init__(self, tokens: list[str], cased: _CasedTokens, start: int, is_question: bool,
-                 rules: _Rules) -> None:
+                 rules: _Rules, in_quotes: bool = False) -> None:
         self.rules = rules
         self.is_question = is_question
         self._cased, self._start = cased, start
         # (_is_word inline: a helper call per token would cost more than it saves here.)
         self.words = [token for token in tokens if token[0].isalnum() or token in PRAISE_EMOJI or "'" in token]
         size = len(self.words)
-        if size == len(tokens):  # no commas, quotes or stray marks: one clause, nothing quoted
+        if size == len(tokens):  # no commas, quotes or stray marks: one clause, quoted as the window starts
             self.token_index = list(range(size))
-            self.clause, self.quoted = [0] * size, [False] * size
+            self.clause, self.quoted = [0] * size, [in_quotes] * size
         else:
-            self._mark_clauses(tokens)
+            self._mark_clauses(tokens, in_quotes)
         self.present = frozenset(self.words)
 
-    def _mark_clauses(self, tokens: list[str]) -> None:
+    def _mark_clauses(self, tokens: list[str], in_quotes: bool) -> None:
         """Where each word stands among the tokens, where its clause starts, and whether it is quoted."""
         self.token_index: list[int] = []
         self.clause: list[int] = []  # index of the first word of each word's clause
         self.quoted: list[bool] = []
-        comma = in_quotes = False
+        comma = False
         clause = 0
         for index, token in enumerate(tokens):
             if token == _COMMA:
@@ -957,8 +983,14 @@ def _sarcastic(tokens: list[str], present: set[str]) -> bool:
     for pattern in _SARCASM:
         if present.issuperset(pattern):
             first, size, wanted = pattern[0], len(pattern), list(pattern)
-            if any(tokens[k:k + size] == wanted for k, token in enumerate(tokens) if token == first):
-                return True
+            k = tokens.index(first)  # present, so found; list.index scans in C
+            while True:
+                if tokens[k:k + size] == wanted:
+                    return True
+                try:
+                    k = tokens.index(first, k + 1)
+                except ValueError:
+                    break
     return False
 
 
@@ -986,17 +1018,28 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
     starts = [k for k, token in enumerate(tokens) if token in triggers]
     if not starts:
         return result
+    if len(starts) > 2 * LONG_MESSAGE_CANDIDATES:
+        starts = _bounded_starts(tokens, starts, rules)
     ends = [k for k, token in enumerate(tokens) if token in _SENTENCE_ENDS]
     cased = _CasedTokens(text, tokens)
     done_until = -1
+    quotes_from = quotes_to = quotes = 0  # quote marks counted in tokens[quotes_from:quotes_to], one sentence
     for position in starts:
         if position <= done_until:
             continue
         start, end = _sentence_bounds(ends, position, len(tokens))
+        is_question = end < len(tokens) and tokens[end] == _QUESTION_END
+        # A long sentence (an unpunctuated voice transcript) is read only near the candidate: bounded work.
+        # Whether the window opens inside quotes is counted once over the sentence, left to right: linear.
+        if start != quotes_from:
+            quotes_from = quotes_to = start
+            quotes = 0
+        start, end = max(start, position - RULE_WINDOW), min(end, position + RULE_WINDOW)
+        quotes += tokens[quotes_to:start].count(_QUOTE) if start > quotes_to else 0
+        quotes_to = max(quotes_to, start)
         done_until = end
         sentence_tokens = [_APOSTROPHES.get(token, token) for token in tokens[start:end]]
-        is_question = end < len(tokens) and tokens[end] == _QUESTION_END
-        sentence = _Sentence(sentence_tokens, cased, start, is_question, rules)
+        sentence = _Sentence(sentence_tokens, cased, start, is_question, rules, quotes % 2 == 1)
         starters = rules.starters
         for i, word in enumerate(sentence.words):
             if word not in starters:
@@ -1014,6 +1057,32 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
                 result.veto, result.vetoed = veto, candidate.matched
             result.vetoes.add(veto)
     return result
+
+
+# In a message with more trigger words than twice this, the rules read the windows of the first and the last
+# this many, and in between only those near all the words of a phrase: a voice transcript's praise stands at
+# its start or its end, a phrase is praise wherever it stands, and the work per KB stays bounded.
+LONG_MESSAGE_CANDIDATES = 6
+# Tokens either side of a trigger word searched for the rest of its phrase.
+_PHRASE_REACH = 8
+
+
+def _bounded_starts(tokens: list[str], starts: list[int], rules: _Rules) -> list[int]:
+    """The trigger positions of a long message that the rules read (see LONG_MESSAGE_CANDIDATES)."""
+    count = LONG_MESSAGE_CANDIDATES
+    kept = starts[:count]
+    present = {_APOSTROPHES.get(token, token) for token in set(tokens)}
+    possible: dict[str, list[frozenset[str]]] = {}  # each word's phrases whose words the message holds
+    for k in starts[count:-count]:
+        word = _APOSTROPHES.get(tokens[k], tokens[k])
+        needs = possible.get(word)
+        if needs is None:
+            needs = possible[word] = [needed for needed in rules.phrases_with.get(word, ()) if needed <= present]
+        if needs:
+            near = {_APOSTROPHES.get(token, token) for token in tokens[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH]}
+            if any(needed <= near for needed in needs):
+                kept.append(k)
+    return kept + starts[-count:]
 
 
 def _may_accept(tokens: list[str], rules: _Rules) -> bool:
@@ -1079,6 +1148,10 @@ _CLAUSE_MARKS = frozenset((_SENTENCE_END, _QUESTION_END, _COMMA))
 _PRAISE_EMOJI_SET = frozenset(PRAISE_EMOJI)
 
 
+# Tokens either side of a candidate the rules read in a long sentence; a veto looks no further.
+RULE_WINDOW = 24
+
+
 def _sentence_bounds(ends: list[int], position: int, size: int) -> tuple[int, int]:
     """The tokens of the sentence around *position*, given where every sentence ends."""
     k = bisect.bisect_left(ends, position)
@@ -1114,8 +1187,10 @@ def _word_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[
 # rules decide alone and a warning is logged once.
 
 #: The feature scheme the weights file must have been trained for; bump it when _scorer_features changes.
-SCORER_FORMAT = 1
+SCORER_FORMAT = 2
 _WEIGHTS_FILE = Path(__file__).resolve().with_name("fine_tuning_capture_weights.py")
+#: Weights are read to this fraction of a unit (the trainer writes them rounded to 4 decimals).
+WEIGHT_SCALE = 10_000
 # Prefix of the rule-signal features; no word can start with it.
 _SIGNAL = "#"
 # Message lengths, in words, that get a feature of their own: a one-word message differs from a transcript.
@@ -1139,18 +1214,37 @@ def _scorer_table() -> dict[int, str | None]:
 
 
 _SCORER_TABLE = _scorer_table()
-# The same for an ASCII message, as a bytes table (many times faster): punctuation to spaces, apostrophes kept
-# (the rules' first look needs them; they are deleted after).
-_SCORER_ASCII_TABLE = _ASCII_WORDS_TABLE
 
 
-def _both_forms(vocabulary: frozenset[str]) -> frozenset[Any]:
-    """*vocabulary* as str and as bytes, so one set test serves the ASCII fast path (bytes words) and the rest."""
-    return vocabulary | frozenset(word.encode() for word in vocabulary if word.isascii())
+def _scorer_bytes_table() -> bytes:
+    """_SCORER_TABLE for the ASCII bytes of UTF-8 text (apostrophe and backtick deleted separately); other
+    bytes are kept, so the non-ASCII characters go through untouched for _SCORER_MARKS."""
+    return bytes(code if code >= 128 or chr(code).isalnum() else ord(" ") for code in range(256))
+
+
+_SCORER_BYTES_TABLE = _scorer_bytes_table()
+# The non-ASCII part of _SCORER_TABLE as three regular-expression passes, many times faster than str.translate
+# with a large dict: characters deleted, characters made spaces, symbols and emoji made words of their own.
+_SCORER_DELETED = re.compile("[" + "".join(re.escape(chr(code)) for code, value in _SCORER_TABLE.items()
+                                           if value is None and code >= 128) + "]")
+_SCORER_SPACES = re.compile("[" + "".join(re.escape(chr(code)) for code, value in _SCORER_TABLE.items()
+                                          if value == " " and code >= 128) + "]")
+_SCORER_SYMBOLS = re.compile("[\u2190-\u2bff\U0001f000-\U0001faff]")
+
+
+def _scorer_words(lower: str) -> list[str]:
+    """The scorer's words of a lower-cased, NFKC-normalised message that is not ASCII: as
+    lower.translate(_SCORER_TABLE).split(), faster."""
+    ascii_done = lower.encode("utf-8").translate(_SCORER_BYTES_TABLE, b"'`").decode("utf-8")
+    return _SCORER_SYMBOLS.sub(r" \g<0> ", _SCORER_SPACES.sub(" ", _SCORER_DELETED.sub("", ascii_done))).split()
+# Words at each end of a long message whose pairs are features: the work per KB stays bounded.
+_PAIR_WORDS = 64
+# The longest message, in words, whose first and last words are features.
+_POSITION_WORDS = _LENGTH_BUCKETS[-1][0]
 
 
 # Word classes the scorer sees as one feature each: the message holds a word of the class.
-_WORD_CLASSES: tuple[tuple[str, frozenset[Any]], ...] = tuple((name, _both_forms(vocabulary)) for name, vocabulary in (
+_WORD_CLASSES: tuple[tuple[str, frozenset[str]], ...] = (
     ("#negation", _SCORER_NEGATORS),
     ("#you", _SECOND_PERSON),
     ("#laughter", _LAUGHTER),
@@ -1158,38 +1252,32 @@ _WORD_CLASSES: tuple[tuple[str, frozenset[Any]], ...] = tuple((name, _both_forms
     ("#praise_emoji", frozenset(PRAISE_EMOJI)),
     ("#approval", _APPROVAL_WORDS),
     ("#complaint", _COMPLAINT_WORDS),
-))
+)
 # Classes that mean more together: "you're useless" is not "you're a genius"; "not helpful" is not "helpful".
 _CLASS_PAIRS = (("#approval", "#you"), ("#complaint", "#you"), ("#approval", "#negation"), ("#approval", "#question"))
 
 
-def _position_signals(words: list[str]) -> list[str]:
-    """The message's length bucket, first word, last word and first two words, as features."""
-    count = len(words)
-    signals = [_length_signal(count)]
-    if count:
-        signals += [f"#first:{words[0]}", f"#last:{words[-1]}"]
-        if count > 1:
-            signals.append(f"#first2:{words[0]} {words[1]}")
-    return signals
-
-
 def _length_signal(count: int) -> str:
     """The length-bucket feature of a message of *count* words."""
-    return next((name for limit, name in _LENGTH_BUCKETS if count <= limit), _LENGTH_LONG)
+    return _LENGTH_SIGNALS[count] if count < len(_LENGTH_SIGNALS) else _LENGTH_LONG
 
 
-def _class_signals(mask: int, question: bool) -> list[str]:
+_LENGTH_SIGNALS = [next((name for limit, name in _LENGTH_BUCKETS if count <= limit), _LENGTH_LONG)
+                   for count in range(_LENGTH_BUCKETS[-1][0] + 1)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _class_signals(mask: int, question: bool) -> tuple[str, ...]:
     """The word classes in *mask* (bit k: a word of _WORD_CLASSES[k]), the pairs of them and the question mark."""
     signals = [name for k, (name, _) in enumerate(_WORD_CLASSES) if mask >> k & 1]
     if question:
         signals.append("#question")
     if len(signals) > 1:
         signals += [f"{one}+{other[1:]}" for one, other in _CLASS_PAIRS if one in signals and other in signals]
-    return signals
+    return tuple(signals)
 
 
-def _rule_signals(classes: list[str], question: bool, rules_result: _RuleResult | None) -> list[str]:
+def _rule_signals(classes: Iterable[str], question: bool, rules_result: _RuleResult | None) -> list[str]:
     """What the rules found, as features: the rule accepted, with each class beside it, and every veto that fired."""
     if rules_result is None:
         return []
@@ -1203,17 +1291,9 @@ def _rule_signals(classes: list[str], question: bool, rules_result: _RuleResult 
     return signals + [f"#veto:{name}" for name in sorted(rules_result.vetoes)]
 
 
-def _class_mask(present: set[Any]) -> int:
-    """Which word classes *present* holds, as bits: one set intersection, then a look at the few words found."""
-    mask = 0
-    for word in _CLASS_BITS.keys() & present:
-        mask |= _CLASS_BITS[word]
-    return mask
-
-
-def _class_bits() -> dict[Any, int]:
-    """Each class word (as str and bytes) with the bits of the classes it belongs to."""
-    bits: dict[Any, int] = {}
+def _class_bits() -> dict[str, int]:
+    """Each class word with the bits of the classes it belongs to."""
+    bits: dict[str, int] = {}
     for bit, (_, vocabulary) in enumerate(_WORD_CLASSES):
         for word in vocabulary:
             bits[word] = bits.get(word, 0) | 1 << bit
@@ -1223,54 +1303,86 @@ def _class_bits() -> dict[Any, int]:
 _CLASS_BITS = _class_bits()
 
 
-def _read(text: str, full: bool = True) -> tuple[str, list[Any], _RuleResult | None]:
-    """Normalise *text* and read it once for both the rules and the scorer.
+@dataclass(slots=True)
+class _Reading:
+    """One pass over a message: its words, the scorer's features, and what the rules found."""
 
-    Returns the NFKC-normalised text, the scorer's words (bytes for an ASCII
-    message, the fast path; else str) and the rules' findings: None when the
-    message holds no trigger word, or -- unless *full* -- when _may_accept
-    shows the rules could accept nothing (then only the veto names are lost).
+    text: str  # NFKC-normalised
+    words: list[str]  # the scorer's words: lower case, no apostrophes, each emoji a word
+    features: set[str]
+    result: _RuleResult | None  # the rules' findings, when they ran (see _read)
+    named: _RuleResult | None  # for explain: the rules' findings even when they could accept nothing
+
+
+def _read(text: str, explain: bool = False) -> _Reading:
+    """Normalise *text* once, split it once, and gather every feature the scorer weighs.
+
+    The rules run only when a cheap look says they could accept a candidate:
+    the message holds a trigger word and _may_accept finds a phrase whose
+    words are all present, an affirmative at a clause edge or in a short
+    sentence, or a praise emoji.  Their findings (the rule accepted, the
+    vetoes that fired) are then features too.  Otherwise the rules could
+    only name a veto, which explain asks for (*named*), and no feature
+    depends on it, so the score is the same either way.
     """
     rules = _rules if _rules.is_current() else _current_rules()
-    if text.isascii():
+    ascii_text = text.isascii()
+    if ascii_text:
         lower = text.lower()
         # bytes.translate is a plain table lookup, many times faster than str.translate; it drops apostrophes too.
-        words: list[Any] = lower.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").split()
-        holds_trigger = not rules.ascii_triggers.isdisjoint(words)
+        words = lower.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").decode("ascii").split()
     else:
         text = unicodedata.normalize("NFKC", text)
         lower = text.lower()
-        holds_trigger = True  # the token test below is the first look
-        words = lower.translate(_SCORER_TABLE).split()
-    result = None
+        words = _scorer_words(lower)
+    features = set(words)
+    # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.
+    if not rules.word_affirmatives.isdisjoint(features) or not (
+            ascii_text or _PRAISE_EMOJI_SET.isdisjoint(features)) or any(
+            needed <= features for key in rules.word_phrases.keys() & features for needed in rules.word_phrases[key]):
+        holds_trigger = True
+    else:
+        holds_trigger = explain and not rules.word_triggers.isdisjoint(features)
+    result = named = None
     if holds_trigger:
         tokens = _tokens(lower)
         if not rules.triggers.isdisjoint(tokens):
-            result = _apply_rules(text, tokens, rules) if full or _may_accept(tokens, rules) else _SKIPPED
-    return text, words, result
-
-
-# What _read gives for the rules' findings when _may_accept skipped them.
-_SKIPPED = _RuleResult()
+            if _may_accept(tokens, rules):
+                result = named = _apply_rules(text, tokens, rules)
+            elif explain:
+                named = _apply_rules(text, tokens, rules)
+    count = len(words)
+    if count <= 2 * _PAIR_WORDS:
+        features.update(map(" ".join, zip(words, words[1:], strict=False)))
+    else:
+        head, tail = words[:_PAIR_WORDS], words[-_PAIR_WORDS:]
+        features.update(map(" ".join, zip(head, head[1:], strict=False)))
+        features.update(map(" ".join, zip(tail, tail[1:], strict=False)))
+    features.add(_length_signal(count))
+    if 0 < count <= _POSITION_WORDS:  # the first and last words of a transcript say little of its intent
+        features.add("#first:" + words[0])
+        features.add("#last:" + words[-1])
+        if count > 1:
+            features.add(f"#first2:{words[0]} {words[1]}")
+    mask = 0
+    for word in _CLASS_BITS.keys() & features:
+        mask |= _CLASS_BITS[word]
+    question = "?" in text
+    classes = _class_signals(mask, question)
+    features.update(classes)
+    if result is not None:
+        features.update(_rule_signals(classes, question, result))
+    return _Reading(text, words, features, result, named)
 
 
 def _scorer_features(text: str) -> list[str]:
-    """Every feature of *text* the scorer weighs, sorted: words, word pairs and rule signals.
+    """Every feature of *text* the scorer weighs, sorted: words, word pairs, position, classes, rule signals.
 
-    The trainer and explain_praise use this; _decide weighs the same features
-    without building this list.
+    The trainer, explain_praise and _decide all read these, so they score alike, bit for bit.
     """
     if not text or not isinstance(text, str):
         return []
-    text, words, result = _read(text)
-    words = [word.decode() if isinstance(word, bytes) else word for word in words]
-    features = set(words)
-    features.update(map(" ".join, zip(words, words[1:], strict=False)))
-    features.update(_position_signals(words))
-    classes = _class_signals(_class_mask(set(words)), "?" in text)
-    features.update(classes)
-    features.update(_rule_signals(classes, "?" in text, result))
-    return sorted(features)
+    return sorted(_read(text).features)
 
 
 class _Scorer:
@@ -1279,61 +1391,27 @@ class _Scorer:
     def __init__(self, weights: dict[str, float], bias: float, threshold: float, rule_threshold: float) -> None:
         self.weights = weights
         self.bias, self.threshold, self.rule_threshold = bias, threshold, rule_threshold
-        self._signals: dict[tuple[int, bool], list[float]] = {}
-        # For _decide's shortcut: the most the veto features could add, and the threshold as a total.
-        self.veto_headroom = math.fsum(max(0.0, weights.get(f"#veto:{name}", 0.0)) for name in VETO_NAMES) + 1e-9
-        self.threshold_total = math.log(threshold / (1 - threshold)) if 0 < threshold < 1 else (
-            -math.inf if threshold <= 0 else math.inf)
-        # The fast path looks every word, pair and position feature up in one table, keyed without building
-        # names: a word as itself, a pair as a tuple, "#first:w" as (_FIRST, w) and so on; each ASCII key
-        # twice, as str and as bytes (the ASCII path reads bytes).
-        self.fast: dict[Any, float] = {}
-        for key, value in weights.items():
-            for form in _fast_keys(key):
-                self.fast[form] = value
+        # The weights in units of 1/WEIGHT_SCALE, as ints: a sum of ints is exact in any order and a plain sum().
+        self.units = {name: round(weight * WEIGHT_SCALE) for name, weight in weights.items()}
+        self.bias_units = round(bias * WEIGHT_SCALE)
 
     @staticmethod
     def probability(total: float) -> float:
         """The logistic function, safe for any total."""
         return 1.0 / (1.0 + math.exp(-total)) if total > -700 else 0.0
 
-    def signal_values(self, mask: int, question: bool) -> list[float]:
-        """The weights of the class signals for a class *mask* and question mark, computed once per pair."""
-        key = (mask, question)
-        values = self._signals.get(key)
-        if values is None:
-            values = self._signals[key] = [self.weights.get(name, 0.0) for name in _class_signals(mask, question)]
-        return values
+    def known(self, features: set[str]) -> set[str]:
+        """The features present that have a weight (one C-level set intersection)."""
+        return self.weights.keys() & features
+
+    def score(self, known: Iterable[str]) -> float:
+        """The probability for the *known* features: an exact sum of ints, so any order gives the same bits."""
+        return self.probability((self.bias_units + sum(map(self.units.__getitem__, known))) / WEIGHT_SCALE)
 
     def contributions(self, features: Iterable[str]) -> dict[str, float]:
         """The weight of each feature present that the scorer knows."""
         weights = self.weights
         return {feature: weights[feature] for feature in features if feature in weights}
-
-
-# Tags of the position features in _Scorer.fast (small ints: no word is one).
-_FIRST, _LAST, _LENGTH = 0, 1, 2
-
-
-def _fast_keys(feature: str) -> list[Any]:
-    """The keys of *feature* in _Scorer.fast (none for the signals _class_signals names at run time)."""
-    if feature.startswith(_SIGNAL):
-        kind, _, rest = feature.partition(":")
-        if kind == "#first":
-            keys = [(_FIRST, rest)]
-        elif kind == "#last":
-            keys = [(_LAST, rest)]
-        elif kind == "#first2":
-            keys = [(_FIRST, *rest.split(" "))]
-        else:
-            return [(_LENGTH, count) for count in range(_LENGTH_BUCKETS[-1][0] + 2)
-                    if _length_signal(count) == feature]
-    else:
-        keys = [tuple(feature.split(" ")) if " " in feature else feature]
-    if feature.isascii():
-        keys += [tuple(part.encode() if isinstance(part, str) else part for part in key) if isinstance(key, tuple)
-                 else key.encode() for key in keys]
-    return keys
 
 
 def _load_scorer(path: Path = _WEIGHTS_FILE) -> _Scorer | None:
@@ -1387,42 +1465,16 @@ def _decide(text: str, explain: bool = False) -> _Decision:
     if not text or not isinstance(text, str):
         return _Decision(None)
     scorer = _scorer_state[0] if _scorer_state else _current_scorer()
-    text, words, result = _read(text, full=explain)
-    skipped = result is _SKIPPED
-    if skipped:
-        result = None
-    match, veto, vetoed = (result.match, result.veto, result.vetoed) if result else (None, None, None)
-    stands = match is not None and (match.rule == "phrase" or _rule_stands(text, match, len(words)))
+    reading = _read(text, explain=explain)
+    text, result, named = reading.text, reading.result, reading.named
+    match = result.match if result else None
+    veto, vetoed = (named.veto, named.vetoed) if named and not match else (None, None)
+    stands = match is not None and (match.rule == "phrase" or _rule_stands(text, match, len(reading.words)))
     if scorer is None or (stands and not explain):
-        return _Decision(match, None if match else veto, None if match else vetoed)
-    # The weights of the words, pairs and position features present, then of the other signals: the
-    # same features as _scorer_features, looked up without building their names (see _Scorer.fast).
-    count = len(words)
-    present = set(words)
-    if count:
-        present.update(zip(words, words[1:], strict=False))
-        present.update(((_FIRST, words[0]), (_LAST, words[-1]), (_LENGTH, min(count, _LENGTH_BUCKETS[-1][0] + 1))))
-        if count > 1:
-            present.add((_FIRST, words[0], words[1]))
-    else:
-        present.add((_LENGTH, 0))
-    fast = scorer.fast
-    known = fast.keys() & present
-    values = [scorer.bias, *map(fast.__getitem__, known)]
-    question = "?" in text
-    values += scorer.signal_values(_class_mask(present), question)
-    if skipped:
-        # The rules were skipped: they could accept nothing, so the only features they could add are vetoes.
-        # If even every veto of positive weight could not lift the score to the threshold, the answer is no;
-        # else read the message again with the rules, as explain does.
-        if math.fsum(values) + scorer.veto_headroom < scorer.threshold_total:
-            return _Decision(None)
-        return _decide_in_full(text, scorer)
-    if result is not None:
-        values += [scorer.weights.get(name, 0.0) for name in _rule_signals(
-            _class_signals(_class_mask(present), question), question, result)]
-    score = scorer.probability(math.fsum(values))
-    features = _scorer_features(text) if explain else []
+        return _Decision(match, veto, vetoed)
+    known = scorer.known(reading.features)
+    score = scorer.score(known)
+    features = sorted(reading.features) if explain else []
     if stands:
         return _Decision(match, score=score, features=features)
     if match is not None:  # an affirmative or emoji the rules accepted: maybe sarcasm ("Oh great. Now it's gone.")
@@ -1430,16 +1482,9 @@ def _decide(text: str, explain: bool = False) -> _Decision:
             return _Decision(match, score=score, threshold=scorer.rule_threshold, features=features)
         return _Decision(None, SCORER_VETO, match.matched, score, scorer.rule_threshold, features)
     if score >= scorer.threshold:
-        return _Decision(_scorer_match(text, known, fast), score=score, threshold=scorer.threshold,
+        return _Decision(_scorer_match(text, known, scorer.weights), score=score, threshold=scorer.threshold,
                          features=features)
     return _Decision(None, veto, vetoed, score, scorer.threshold, features)
-
-
-def _decide_in_full(text: str, scorer: _Scorer) -> _Decision:
-    """_decide with the rules run, for a message whose skipped rules might have changed the answer."""
-    decision = _decide(text, explain=True)
-    decision.features = []
-    return decision
 
 
 def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
@@ -1469,17 +1514,12 @@ _STANDS_AFTER = _REPLY_NOUNS | _THANKS | _QUESTION_WORDS | _IMPERATIVES | frozen
 SCORER_VETO = "scorer"
 
 
-def _scorer_match(text: str, known: set[Any], weights: dict[Any, float]) -> PraiseMatch:
+def _scorer_match(text: str, known: set[str], weights: dict[str, float]) -> PraiseMatch:
     """A scorer decision as a match: its strongest word or pair, located in the text (else the whole text)."""
-    candidates = []
-    for key in known:
-        if weights[key] > 0 and not (isinstance(key, tuple) and isinstance(key[0], int)):  # not a position feature
-            parts = key if isinstance(key, tuple) else (key,)
-            words = tuple(part.decode() if isinstance(part, bytes) else part for part in parts)
-            candidates.append((weights[key], words))
+    candidates = [(weights[key], key) for key in known if weights[key] > 0 and not key.startswith(_SIGNAL)]
     if not candidates:
         return PraiseMatch("scorer", "", 0, len(text))
-    words = max(candidates)[1]
+    words = tuple(max(candidates)[1].split(" "))
     lower = text.lower()
     start, end = _find_words(lower, words) if len(lower) == len(text) else (0, len(text))
     return PraiseMatch("scorer", " ".join(words), start, end)

@@ -119,22 +119,24 @@ def test_a_phrase_appended_in_place_works(monkeypatch):
 def test_a_phrase_added_in_the_source_works(tmp_path: Path):
     source = (ROOT / "fine_tuning_capture.py").read_text(encoding="utf-8")
     opening = "PRAISE_PHRASES: list[str] = [\n"
-    edited = source.replace(opening, opening + '    "what a legend",\n', 1)
+    edited = source.replace(opening, opening + '    "what a corker",\n', 1)
     assert edited != source
     (tmp_path / "fine_tuning_capture.py").write_text(edited, encoding="utf-8")
-    code = "import fine_tuning_capture as f; print(f.is_praise('Honestly, what a legend'))"
+    code = "import fine_tuning_capture as f; print(f.is_praise('Honestly, what a corker'))"
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "True", result.stderr
-    assert not ftc.is_praise("Honestly, what a legend")
+    assert not ftc.is_praise("Honestly, what a corker")
 
 
 def test_a_phrase_added_is_praise_whatever_the_scorer_says(monkeypatch):
     text = "ok the purple walrus, now set a timer for ten minutes"
-    assert not ftc.is_praise(text)
+    before = ftc.explain_praise(text)
+    assert not before["praise"]
+    assert before["score"] < explained_threshold()  # the scorer alone does not call it praise
     monkeypatch.setattr(ftc, "PRAISE_PHRASES", [*ftc.PRAISE_PHRASES, "the purple walrus"])
     explained = ftc.explain_praise(text)
+    # (Its score now holds the phrase rule's own features, so it is not compared with the threshold.)
     assert (explained["praise"], explained["rule"], explained["matched"]) == (True, "phrase", "the purple walrus")
-    assert explained["score"] < explained_threshold()  # the scorer alone would not have called it praise
     assert not ftc.is_praise("was that the purple walrus?")  # a strong veto still rejects it
 
 
@@ -314,9 +316,9 @@ def test_packaging_ships_the_weights_file():
     ("WEIGHTS = {", "SyntaxError"),
     ("nothing here", "IndexError"),
     ("WEIGHTS = {'format': 0, 'weights': {}}", "format 0"),
-    ("WEIGHTS = {'format': 1, 'weights': {'good': 'high'}, 'bias': 0.0, 'threshold': 0.5, 'rule_threshold': 0.5}",
+    ("WEIGHTS = {'format': 2, 'weights': {'good': 'high'}, 'bias': 0.0, 'threshold': 0.5, 'rule_threshold': 0.5}",
      "finite floats"),
-    ("WEIGHTS = {'format': 1, 'weights': {}, 'bias': float('nan')}", "ValueError"),
+    ("WEIGHTS = {'format': 2, 'weights': {}, 'bias': float('nan')}", "ValueError"),
 ])
 def test_a_missing_or_bad_weights_file_leaves_the_rules_deciding_alone(tmp_path, monkeypatch, caplog, content,
                                                                          problem):
@@ -343,7 +345,7 @@ def test_the_module_alone_still_works_with_a_warning(tmp_path: Path):
 
 
 def test_the_fast_path_scores_exactly_as_the_named_features_do():
-    """_decide weighs features without naming them; the trainer and explain name them: same score, bit for bit."""
+    """_decide, the trainer and explain read the same named features: same score, bit for bit."""
     import train_praise_scorer
 
     scorer = ftc._current_scorer()
@@ -365,9 +367,38 @@ def test_the_ascii_tokeniser_gives_the_tokens_of_the_translation_table():
         assert ftc._tokens(text) == text.translate(ftc._TABLE).split(), repr(text)
 
 
+def test_the_fast_tokenisers_give_what_the_translation_tables_give_for_any_text():
+    """_tokens and _scorer_words replace str.translate with big tables (slow) by bytes.translate and one regular
+    expression: the same words for text in any script, emoji, skin tones and odd apostrophes included."""
+    import random
+    import unicodedata
+
+    rng = random.Random(15)
+    alphabet = [chr(code) for code in range(0x300)] + list(ftc.PRAISE_EMOJI) + list(
+        "👍🏽’‘“”„«»—–‐…\u00a0\u200b\u200d\ufe0f\u2028\u2029\x85\u02bc\u00b4←⬛ goodnice .,?!'\"\n")
+    texts = [case.text for case in CASES] + ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+                                             for _ in range(5000)]
+    for text in texts:
+        text = unicodedata.normalize("NFKC", text)
+        assert ftc._tokens(text) == text.translate(ftc._TABLE).split(), repr(text)
+        if not text.isascii():
+            lower = text.lower()
+            assert ftc._scorer_words(lower) == lower.translate(ftc._SCORER_TABLE).split(), repr(text)
+
+
+def test_a_phrase_in_the_middle_of_a_long_transcript_is_found():
+    """A long message's rules read the first and last few trigger words and, between them, those near all the
+    words of a phrase (LONG_MESSAGE_CANDIDATES): a phrase is praise wherever it stands."""
+    filler = "ok so the good news is the van is fine and the nice lady at the garage said well maybe "
+    text = filler * 40 + ". Good job Timmy. " + filler * 40
+    match = ftc.detect_praise(text)
+    assert (match.rule, match.matched) == ("phrase", "good job")
+    assert text[match.start:match.end].lower() == "good job"
+
+
 def test_skipping_the_rules_never_changes_a_decision():
-    """detect_praise skips the rules when _may_accept shows they could accept nothing and the vetoes could not
-    lift the score; explain always runs them.  Both decide every labelled message and veto case alike."""
+    """detect_praise skips the rules when _may_accept shows they could accept nothing (no feature then depends on
+    them); explain runs them to name the veto.  Both decide every labelled message and veto case alike."""
     from praise_corpus import all_labelled
     from test_vetoes import CASES as VETO_CASES
 

@@ -8,8 +8,9 @@
 
 Logistic regression in pure Python over the features fine_tuning_capture's
 _scorer_features gives each message (words, word pairs, word classes, its
-length and first and last words), trained on all 16 writers of
-tests/data/praise_writers and the old corpus tests/data/praise_corpus.txt.
+length and first and last words, what the rules found), trained on the train
+and dev writers of tests/data/praise_writers/SPLIT.md (all 22) and the old
+corpus tests/data/praise_corpus.txt, read CORPUS_REPEAT times per epoch.
 The two thresholds, THRESHOLD and RULE_THRESHOLD below, are what --cv
 chose: each writer scored by a model trained without them, so the figures
 predict a new person, and the thresholds kept where the pooled precision
@@ -43,11 +44,12 @@ EPOCHS = 15  # passes over the training messages; the weights written are the av
 LEARNING_RATE = 0.2  # the step of the first epoch; epoch e uses LEARNING_RATE / (1 + e / 4)
 L2 = 0.01  # pull of each weight towards zero at every update that touches it
 MIN_COUNT = 3  # a word or pair must occur in this many training messages to get a weight
-DIGITS = 4  # decimals kept in the weights file
-PRECISION_TARGET = 0.94  # the cross-validated precision the thresholds must keep (0.93 asked, with a margin)
+DIGITS = 4  # decimals kept in the weights file (the module reads them in units of 1 / 10 ** DIGITS)
+CORPUS_REPEAT = 3  # the old corpus is read this many times per epoch: its hard negatives ("haha") must hold
+PRECISION_TARGET = 0.935  # the cross-validated precision the thresholds must keep (0.93 asked, with a margin)
 THRESHOLDS = [k / 100 for k in range(5, 100)]  # the grid the thresholds are chosen from
 RULE_THRESHOLDS = [k / 20 for k in range(1, 20)]
-THRESHOLD = 0.66  # chosen by --cv; copied here so that a retrain is one fit, not seventeen
+THRESHOLD = 0.53  # chosen by --cv; copied here so that a retrain is one fit, not seventeen
 RULE_THRESHOLD = 0.85  # chosen by --cv
 
 
@@ -60,7 +62,7 @@ def all_writers() -> list[str]:
 def training_cases(leave_out: str | None = None) -> list[Case]:
     """Every writer's messages (ambiguous ones left out) but *leave_out*'s, then the old corpus."""
     cases = [case for writer in all_writers() if writer != leave_out for case in load_writer(writer)[0]]
-    return cases + load_corpus(CORPUS)
+    return cases + load_corpus(CORPUS) * CORPUS_REPEAT
 
 
 def train(cases: Sequence[Case], features: Any = None) -> tuple[dict[str, float], float]:
@@ -76,6 +78,8 @@ def train(cases: Sequence[Case], features: Any = None) -> tuple[dict[str, float]
     names = sorted(f for f, n in counts.items() if n >= MIN_COUNT or f.startswith(ftc._SIGNAL))
     index = {name: k for k, name in enumerate(names)}
     rows = [[index[f] for f in features if f in index] for features in examples]
+    # A veto is evidence against praise, never for it: its weight is kept at or below zero.
+    vetoes = frozenset(k for k, name in enumerate(names) if name.startswith("#veto:"))
     labels = [1.0 if case.praise else 0.0 for case in cases]
     weights = [0.0] * len(names)
     bias = 0.0
@@ -92,6 +96,8 @@ def train(cases: Sequence[Case], features: Any = None) -> tuple[dict[str, float]
             bias -= rate * error
             for f in row:
                 weights[f] -= rate * (error + L2 * weights[f])
+                if f in vetoes and weights[f] > 0.0:
+                    weights[f] = 0.0
         sums = [total + weight for total, weight in zip(sums, weights, strict=True)]
         bias_sum += bias
     kept = {name: round(sums[k] / EPOCHS, DIGITS) for k, name in enumerate(names)}
@@ -99,8 +105,8 @@ def train(cases: Sequence[Case], features: Any = None) -> tuple[dict[str, float]
 
 
 def score(scorer: ftc._Scorer, features: list[str]) -> float:
-    """The scorer's probability for a message's features, summed as _decide sums them."""
-    return scorer.probability(math.fsum([scorer.bias, *(scorer.weights.get(f, 0.0) for f in features)]))
+    """The scorer's probability for a message's features, summed as _decide sums them (exact, in units)."""
+    return scorer.score(scorer.known(set(features)))
 
 
 def decide(probability: float, rule: str | None, threshold: float, rule_threshold: float) -> bool:
@@ -135,10 +141,11 @@ def choose_thresholds(seen: Sequence[tuple[float, str | None, bool]]) -> tuple[f
 
 def _accepted_rule(text: str) -> str | None:
     """The rule under which the rules accepted *text* ("... stands" when the scorer cannot overrule it), or None."""
-    text, words, result = ftc._read(text)
+    reading = ftc._read(text)
+    result = reading.result
     if result is None or result.match is None:
         return None
-    stands = result.match.rule == "phrase" or ftc._rule_stands(text, result.match, len(words))
+    stands = result.match.rule == "phrase" or ftc._rule_stands(reading.text, result.match, len(reading.words))
     return result.match.rule + (" stands" if stands else "")
 
 
@@ -185,10 +192,14 @@ def weights_file_text() -> str:
         "",
         "WEIGHTS = {",
         f'    "format": {ftc.SCORER_FORMAT},',
-        f'    "trained_on": {["writers " + " ".join(all_writers()), CORPUS.name]!r},',
+        '    "trained_on": [',
+        f'        {"writers " + " ".join(all_writers())!r},',
+        f'        {CORPUS.name!r},',
+        "    ],",
         f'    "thresholds_from": {"leave-one-writer-out cross-validation (train_praise_scorer.py --cv)"!r},',
-        f'    "settings": {{"seed": {SEED}, "epochs": {EPOCHS}, "learning_rate": {LEARNING_RATE}, "l2": {L2}, '
-        f'"min_count": {MIN_COUNT}, "precision_target": {PRECISION_TARGET}}},',
+        f'    "settings": {{"seed": {SEED}, "epochs": {EPOCHS}, "learning_rate": {LEARNING_RATE}, "l2": {L2},',
+        f'                 "min_count": {MIN_COUNT}, "corpus_repeat": {CORPUS_REPEAT}, '
+        f'"precision_target": {PRECISION_TARGET}}},',
         f'    "bias": {bias!r},',
         f'    "threshold": {threshold!r},',
         f'    "rule_threshold": {rule_threshold!r},',
