@@ -38,9 +38,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from recall_fixture import HELD_OUT, NOW, TUNE, Fact, distractors  # noqa: E402
+from recall_fixture import HELD_OUT, NOW, TUNE, Fact, distractors
 
-import app as timmy  # noqa: E402
+import app as timmy
 
 K = 5  # memories recalled per question, as in a turn
 STATEMENT_TURNS = 200  # new statements stored per size for the "store" timing
