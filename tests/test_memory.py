@@ -135,6 +135,36 @@ def test_synonyms_and_kinds(memory):
     assert recalled(memory, "What instrument do I play?", 1) == ["I learned to play the cello as a kid"]
 
 
+@pytest.mark.parametrize(("fact", "question", "decoy"), [
+    # irregular verbs: Porter leaves "grew" apart from "grow"
+    ("I grew up in Aberdeen", "Where did I grow up?", "I want to grow tomatoes on the balcony this year"),
+    # a job is answered by an occupation, and "what does my wife do?" asks for one
+    ("I'm a software developer at a fintech startup", "What do I do for work?", "I left work early on Tuesday"),
+    ("My wife Sophie is a primary school teacher", "What does my wife do?", "My wife loves the garden"),
+    # a festival by its name, a country for a trip abroad
+    ("I'm going to Glastonbury with Priya in June", "Who am I going to the festival with?",
+     "I went to a food festival with Lucy on Tuesday"),
+    ("I want to visit Japan next spring", "Where do I want to travel?", "Tom wants to travel more"),
+    # "report to" is a boss; a who-question about the user is answered by one of the user's people
+    ("My boss is called Sandra", "Who do I report to at work?", "I need to finish the audit report by Monday"),
+])
+def test_paraphrase_rules(memory, fact: str, question: str, decoy: str):
+    """The fact shares no word with the question: without the rule it is not a candidate at all."""
+    remember(memory, fact, 400)
+    remember(memory, decoy, 2)
+    assert fact in recalled(memory, question, 2)
+
+
+def test_two_words_of_one_synonym_group_are_one_term():
+    query = timmy.read_query("What book am I reading?")
+    assert [set(group.exact) for group in query.groups] == [{"book", "reading"}]
+
+
+def test_a_who_question_about_the_user_asks_for_their_people_too():
+    assert {"user", "landlord", "boss", "sister"} <= timmy.read_query("Who do we rent from?").owner
+    assert timmy.read_query("Where do we live?").owner == {"user"}
+
+
 def test_words_together_rank_above_scattered_words(memory):
     remember(memory, "My band plays at the pub near my favourite", 300)
     remember(memory, "My favourite band plays at the pub near me", 300)
