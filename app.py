@@ -608,8 +608,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("tech", "technology", "software", "programming", "stack"),
 )
 # Irregular verbs, whose forms Porter's stemmer leaves apart ("grew" is not "grow"): a question's form finds the
-# others as the word itself.  Forms that are also other words ("saw", "left", "felt", "lay") and light verbs
-# ("take", "give", "keep", "find": "take medicine" is not about what was taken) are left out.
+# others as synonyms ("slept" is weaker evidence than "sleeps" for "Where does the rabbit sleep?").  Forms that
+# are also other words ("saw", "left", "felt", "lay") and light verbs ("take", "give", "keep", "find": "take
+# medicine" is not about what was taken) are left out.
 IRREGULAR_VERBS: tuple[tuple[str, ...], ...] = tuple(tuple(forms.split()) for forms in """
     grow grew grown; buy bought; drive drove driven; teach taught; eat ate eaten; write wrote written;
     speak spoke spoken; sing sang sung; swim swam swum; fly flew flown; run ran; begin began begun;
@@ -662,7 +663,10 @@ COUNTRIES = tuple("""france spain italy germany portugal greece netherlands belg
 # Festivals known by name alone.
 FESTIVALS = tuple("""glastonbury download latitude boomtown bestival creamfields wireless womad coachella
     lollapalooza tomorrowland roskilde primavera""".split())
-KINDS.update(dict.fromkeys(("job", "work", "career", "profession", "occupation"), OCCUPATIONS))
+# Not "work": mostly a verb ("Which days do I work from home?"); the frames below ask for a job.  Not the ROLES
+# either: "my dentist appointment" is far likelier than "I'm a dentist".
+KINDS.update(dict.fromkeys(("job", "career", "profession", "occupation"),
+                           tuple(word for word in OCCUPATIONS if word not in ROLES)))
 KINDS.update(dict.fromkeys(("country", "abroad", "overseas", "travel", "trip", "holiday"), COUNTRIES))
 KINDS.update(festival=FESTIVALS)
 KINDS.update(animal=KINDS["pet"], medication=KINDS["medicine"], relative=KINDS["family"])
@@ -675,8 +679,15 @@ FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...], frozenset[str]], ...] = (
     (re.compile(r"\bwhere\b.*\bfrom\b"), ("born", "grew", "raised", "originally", "hometown"), frozenset()),
     (re.compile(r"\bwrong with\b"), ("ill", "illness", "sick", "hurt", "injured", "sore"), frozenset({"wrong"})),
     (re.compile(r"\bfor a living\b"), ("work", "job"), frozenset({"living"})),
+    # "Do I like flying?" is answered by any feeling about it: liking, hating or fearing it
+    (re.compile(r"\b(do|does) \w+ (like|enjoy|mind)\b"),
+     ("like", "love", "enjoy", "hate", "dislike", "afraid", "scared", "anxious", "nervous"),
+     frozenset({"like", "enjoy", "mind"})),
     (re.compile(r"\breport(s|ed)? to\b"), ("boss", "manager", "supervisor"), frozenset({"report", "reports"})),
     (re.compile(r"\bwhat (do|does) [\w ]*\bdo$"), ("work", "job"), frozenset()),  # "what does my wife do?"
+    (re.compile(r"\bdo for (work|a job)\b"), ("work", "job"), frozenset({"work"})),
+    (re.compile(r"\bwork for (myself|ourselves|himself|herself|themselves)\b"),
+     ("self", "employed", "freelance", "freelancer", "business"), frozenset({"work"})),
     (re.compile(r"\brun out\b"), ("expire", "expires", "expiry"), frozenset({"run"})),
     (re.compile(r"\bget to (work|the office|school)\b"), ("commute", "train", "bus", "drive", "cycle", "walk"),
      frozenset({"get"})),
@@ -1077,11 +1088,11 @@ def read_query(text: str) -> RecallQuery:
     phrase = " ".join(lowered)
     frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES if pattern.search(phrase)]
     framed = set().union(*(replaced for _, replaced in frames))
-    wordings = [((word, *_FORMS_OF.get(stem(word), ()), *_KINDS_OF.get(stem(word), ())), _expand(word))
+    wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word))
                 for word in lowered
                 if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed]
-    wordings += [(frame_words, {word for frame_word in frame_words for word in _expand(frame_word)})
-                 for frame_words, _ in frames]
+    wordings += [((*frame_words, *(kind for word in frame_words for kind in _KINDS_OF.get(stem(word), ()))),
+                  {word for frame_word in frame_words for word in _expand(frame_word)}) for frame_words, _ in frames]
     groups: list[TermGroup] = []
     for exact, expanded in wordings:
         exact_stems = frozenset(stem(word) for word in exact)
