@@ -650,11 +650,12 @@ KINDS: dict[str, tuple[str, ...]] = {
         grandad nan gran grandson granddaughter""".split()),
 }
 # Occupations: what people answer to "What do you do?"; a kind of job, as a beagle is a kind of dog.
-OCCUPATIONS = tuple("""nurse doctor surgeon midwife paramedic pharmacist dentist vet physiotherapist therapist carer
-    teacher lecturer professor tutor developer programmer engineer designer architect scientist researcher analyst
-    consultant accountant lawyer solicitor barrister photographer journalist writer editor librarian plumber
-    electrician carpenter mechanic pilot firefighter soldier farmer chef waiter waitress hairdresser receptionist
-    administrator secretary musician artist actor student retired unemployed self""".split())
+# Not those people mostly name as someone who serves them: "my dentist appointment", "the vet", "my GP".
+OCCUPATIONS = tuple("""nurse surgeon midwife paramedic pharmacist physiotherapist carer teacher lecturer professor
+    tutor developer programmer engineer designer architect scientist researcher analyst consultant accountant
+    lawyer solicitor barrister photographer journalist writer editor librarian plumber electrician carpenter
+    mechanic pilot firefighter soldier farmer chef waiter waitress receptionist administrator secretary musician
+    artist actor student retired unemployed self""".split())
 # Countries: what "abroad", "overseas" and a trip away are about.
 COUNTRIES = tuple("""france spain italy germany portugal greece netherlands belgium switzerland austria ireland
     scotland wales iceland norway sweden denmark finland poland croatia turkey egypt morocco kenya india china japan
@@ -663,10 +664,8 @@ COUNTRIES = tuple("""france spain italy germany portugal greece netherlands belg
 # Festivals known by name alone.
 FESTIVALS = tuple("""glastonbury download latitude boomtown bestival creamfields wireless womad coachella
     lollapalooza tomorrowland roskilde primavera""".split())
-# Not "work": mostly a verb ("Which days do I work from home?"); the frames below ask for a job.  Not the ROLES
-# either: "my dentist appointment" is far likelier than "I'm a dentist".
-KINDS.update(dict.fromkeys(("job", "career", "profession", "occupation"),
-                           tuple(word for word in OCCUPATIONS if word not in ROLES)))
+# Not "work": mostly a verb ("Which days do I work from home?"); the frames below ask for a job.
+KINDS.update(dict.fromkeys(("job", "career", "profession", "occupation"), OCCUPATIONS))
 KINDS.update(dict.fromkeys(("country", "abroad", "overseas", "travel", "trip", "holiday"), COUNTRIES))
 KINDS.update(festival=FESTIVALS)
 KINDS.update(animal=KINDS["pet"], medication=KINDS["medicine"], relative=KINDS["family"])
@@ -679,6 +678,8 @@ FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...], frozenset[str]], ...] = (
     (re.compile(r"\bwhere\b.*\bfrom\b"), ("born", "grew", "raised", "originally", "hometown"), frozenset()),
     (re.compile(r"\bwrong with\b"), ("ill", "illness", "sick", "hurt", "injured", "sore"), frozenset({"wrong"})),
     (re.compile(r"\bfor a living\b"), ("work", "job"), frozenset({"living"})),
+    # "What's the dog called?" asks for a name; its word is not "call" ("Remind me to call Ben"), one stem to Porter
+    (re.compile(r"\bcalled\b"), ("name", "named", "nickname"), frozenset({"called"})),
     # "Do I like flying?" is answered by any feeling about it: liking, hating or fearing it
     (re.compile(r"\b(do|does) \w+ (like|enjoy|mind)\b"),
      ("like", "love", "enjoy", "hate", "dislike", "afraid", "scared", "anxious", "nervous"),
@@ -713,6 +714,8 @@ IMPORTANCE_NUDGE = 0.2  # at most this for importance 5: a tie-breaker, never wo
 RECENCY_NUDGE = 0.4  # at most this for a memory from just now, halved at RECENCY_HALF_DAYS
 RECENCY_HALF_DAYS = 365.0  # a year-old fact keeps half the recency nudge: lasting facts are not buried
 LATEST_FACTOR = 4.0  # the recency nudge is this many times larger when the question asks for the latest
+REPEAT_POOL = 3  # the best k * this many are ranked again with near-repeats of a better memory put last...
+REPEAT_DIFFERENCES = 1  # ...memories of as many words that differ in at most this many places
 
 # Cost bounds: every query reads only the rows it returns, whatever the store holds.
 COUNTED_GROUPS = 6  # a message's first this many word groups are counted and used, the rest of a long one ignored
@@ -1277,7 +1280,7 @@ class MemoryStore:
             rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN"
                                     f" ({','.join('?' * len(ids))})", list(ids)).fetchall()
             scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment)
-            best = [row[0] for row in heapq.nlargest(k, rows, key=scorer.score)]
+            best = _unrepeated(heapq.nlargest(k * REPEAT_POOL, rows, key=scorer.score), k)
             found = {row[0]: row for row in self._db.execute(
                 f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(best))})", best)}
         return [_memory(found[n]) for n in best]
@@ -1319,6 +1322,28 @@ class MemoryStore:
                 "SELECT rowid FROM memories_by_length WHERE memories_by_length MATCH ? ORDER BY rowid LIMIT ?",
                 (match, max(SHORTEST_PER_QUERY, left // 2))))
         return ids
+
+
+def _unrepeated(ranked: list[tuple[Any, ...]], k: int) -> list[int]:
+    """The ids of the first *k* of *ranked* rows, a near-repeat of one already taken ("I've had a headache since
+    Sunday" after "... since Saturday") put after the rest: it tells the model little the first did not."""
+    taken: list[list[str]] = []
+    first: list[int] = []
+    repeats: list[int] = []
+    for row in ranked:
+        tokens = row[4].split()
+        if any(_near_repeat(tokens, known) for known in taken):
+            repeats.append(row[0])
+        else:
+            taken.append(tokens)
+            first.append(row[0])
+    return (first + repeats)[:k]
+
+
+def _near_repeat(tokens: list[str], known: list[str]) -> bool:
+    """The same words in the same places but for at most REPEAT_DIFFERENCES of them."""
+    return (len(tokens) == len(known) and len(tokens) > REPEAT_DIFFERENCES
+            and sum(a != b for a, b in zip(tokens, known, strict=True)) <= REPEAT_DIFFERENCES)
 
 
 _LENGTH_KEY_IDS = 2 ** 32  # memories_by_length's rowid is words * 2^32 + 2^32 - 1 - id (see migration 4)

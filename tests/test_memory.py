@@ -155,6 +155,21 @@ def test_paraphrase_rules(memory, fact: str, question: str, decoy: str):
     assert fact in recalled(memory, question, 2)
 
 
+def test_near_repeats_come_after_other_memories(memory):
+    remember(memory, "I'm reading The Name of the Wind at the moment", 100)
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
+        remember(memory, f"I need to book a haircut for {day}", 1)
+    first, second = recalled(memory, "What book am I reading?", 2)
+    assert first.startswith("I need to book a haircut for ")  # one of them, then the fact, then the others
+    assert second == "I'm reading The Name of the Wind at the moment"
+
+
+def test_called_asks_for_a_name_not_a_call():
+    query = timmy.read_query("What's our bunny called?")
+    assert [group.exact for group in query.groups] == [("bunny",), ("name", "named", "nickname")]
+    assert query.wants == {"name"}
+
+
 def test_two_words_of_one_synonym_group_are_one_term():
     query = timmy.read_query("What book am I reading?")
     assert [set(group.exact) for group in query.groups] == [{"book", "reading"}]
