@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import app as timmy
 
@@ -285,3 +287,24 @@ def test_migration_keeps_every_memory_and_finds_it(tmp_path: Path, version: int)
     assert recalled(store, "What am I allergic to?", 1) == ["I'm allergic to penicillin"]
     assert store.add("My cat is Winston", "Personal Data", 5) is False  # still stored once
     store.close()
+
+
+# --- the benchmark's fresh set: a file of facts written elsewhere -----------------------------------
+
+def test_benchmark_stores_and_scores_extra_facts(tmp_path: Path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_recall
+
+    facts = tmp_path / "fresh.py"
+    facts.write_text('from recall_fixture import Fact\n\n'
+                     'FRESH = (Fact("My cousin Dylan keeps bees in Devon", ("Who keeps bees?",), 30),\n'
+                     '         Fact("I\'m allergic to penicillin", ("Which antibiotic can\'t I have?",), 700))\n')
+    fresh = bench_recall.load_facts(facts)
+    store, _ = bench_recall.build(tmp_path / "memory.sqlite3", 400, fresh)  # a TUNE text given again is stored once
+    try:
+        assert bench_recall.score(store, fresh[:1]).top == 1
+    finally:
+        store.close()
+    (tmp_path / "bad.py").write_text("FRESH = ['not a fact']\n")
+    with pytest.raises(SystemExit, match="FRESH must be a tuple"):
+        bench_recall.load_facts(tmp_path / "bad.py")
