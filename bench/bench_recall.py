@@ -11,9 +11,9 @@ of them replace) are stored among generated distractors, all in the order
 they were said, with the classification remember() would give them.  Then
 each question is asked with recall(question, 5): recall@1 and recall@5 are
 the share of questions whose fact comes first, or among the five, reported
-for the TUNE part and the HELD-OUT part separately (held-out is the honest
-figure; --misses never lists its questions, so tuning cannot look at them;
---held-out-misses does, for the report once tuning is over).
+for the TUNE part and the HELD-OUT part separately (--misses lists only
+TUNE's, --held-out-misses the held-out ones).  Since round 1 both parts have
+been tuned on: the honest figure is a fresh set, below.
 
 --extra-facts PATH loads a Python file that defines FRESH, a tuple of Fact
 (imported from recall_fixture, which is on the path), stores its facts among
