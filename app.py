@@ -530,7 +530,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     # home and places
     ("live", "living", "home", "moved", "move", "based", "address"),
     ("house", "flat", "apartment", "home"),
-    ("born", "grew", "raised", "originally", "hometown"),
+    ("born", "grew", "grow", "grown", "growing", "raised", "originally", "hometown", "childhood"),
     ("city", "town", "village"),
     ("country", "abroad", "overseas"),
     ("rent", "renting", "rented", "landlord", "lease", "tenancy"),
@@ -607,6 +607,18 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("school", "primary", "secondary", "nursery"),
     ("tech", "technology", "software", "programming", "stack"),
 )
+# Irregular verbs, whose forms Porter's stemmer leaves apart ("grew" is not "grow"): a question's form finds the
+# others as synonyms ("slept" is weaker evidence than "sleeps" for "Where does the rabbit sleep?").  Forms that
+# are also other words ("saw", "left", "felt", "lay") and light verbs ("take", "give", "keep", "find": "take
+# medicine" is not about what was taken) are left out.
+IRREGULAR_VERBS: tuple[tuple[str, ...], ...] = tuple(tuple(forms.split()) for forms in """
+    grow grew grown; buy bought; drive drove driven; teach taught; eat ate eaten; write wrote written;
+    speak spoke spoken; sing sang sung; swim swam swum; fly flew flown; run ran; begin began begun;
+    break broke broken; bring brought; catch caught; sell sold; lose lost; win won; choose chose chosen;
+    wear wore worn; ride rode ridden; fall fell fallen;
+    sleep slept; spend spent; pay paid; build built; forget forgot forgotten; steal stole stolen;
+    draw drew drawn; throw threw thrown; meet met; send sent; lend lent; sit sat; stand stood;
+    understand understood; hear heard; fight fought; feed fed""".split(";"))
 # A general word and the particular things it covers, one way: "instrument" finds "cello", not the reverse.
 KINDS: dict[str, tuple[str, ...]] = {
     "pet": tuple("""cat dog kitten puppy rabbit hamster guinea tortoise parrot budgie goldfish fish horse ferret
@@ -637,6 +649,25 @@ KINDS: dict[str, tuple[str, ...]] = {
     "family": tuple("""mum dad mother father sister brother son daughter cousin aunt uncle niece nephew grandma
         grandad nan gran grandson granddaughter""".split()),
 }
+# Occupations: what people answer to "What do you do?"; a kind of job, as a beagle is a kind of dog.
+# Not those people mostly name as someone who serves them: "my dentist appointment", "the vet", "my GP".
+OCCUPATIONS = tuple("""nurse surgeon midwife paramedic pharmacist physiotherapist carer teacher lecturer professor
+    tutor developer programmer engineer designer architect scientist researcher analyst consultant accountant
+    lawyer solicitor barrister photographer journalist writer editor librarian plumber electrician carpenter
+    mechanic pilot firefighter soldier farmer chef waiter waitress receptionist administrator secretary musician
+    artist actor student retired unemployed self""".split())
+# Countries: what "abroad", "overseas" and a trip away are about.
+COUNTRIES = tuple("""france spain italy germany portugal greece netherlands belgium switzerland austria ireland
+    scotland wales iceland norway sweden denmark finland poland croatia turkey egypt morocco kenya india china japan
+    korea thailand vietnam singapore malaysia indonesia australia zealand canada america usa mexico brazil peru
+    argentina chile hong kong dubai""".split())
+# Festivals known by name alone.
+FESTIVALS = tuple("""glastonbury download latitude boomtown bestival creamfields wireless womad coachella
+    lollapalooza tomorrowland roskilde primavera""".split())
+# Not "work": mostly a verb ("Which days do I work from home?"); the frames below ask for a job.
+KINDS.update(dict.fromkeys(("job", "career", "profession", "occupation"), OCCUPATIONS))
+KINDS.update(dict.fromkeys(("country", "abroad", "overseas", "travel", "trip", "holiday"), COUNTRIES))
+KINDS.update(festival=FESTIVALS)
 KINDS.update(animal=KINDS["pet"], medication=KINDS["medicine"], relative=KINDS["family"])
 KINDS.update(dict.fromkeys(("ill", "sick", "unwell", "condition", "disease"), KINDS["illness"]))
 # Question frames that ask about something no single word of them names: "How old am I?" asks for an age or a
@@ -647,6 +678,17 @@ FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...], frozenset[str]], ...] = (
     (re.compile(r"\bwhere\b.*\bfrom\b"), ("born", "grew", "raised", "originally", "hometown"), frozenset()),
     (re.compile(r"\bwrong with\b"), ("ill", "illness", "sick", "hurt", "injured", "sore"), frozenset({"wrong"})),
     (re.compile(r"\bfor a living\b"), ("work", "job"), frozenset({"living"})),
+    # "What's the dog called?" asks for a name; its word is not "call" ("Remind me to call Ben"), one stem to Porter
+    (re.compile(r"\bcalled\b"), ("name", "named", "nickname"), frozenset({"called"})),
+    # "Do I like flying?" is answered by any feeling about it: liking, hating or fearing it
+    (re.compile(r"\b(do|does) \w+ (like|enjoy|mind)\b"),
+     ("like", "love", "enjoy", "hate", "dislike", "afraid", "scared", "anxious", "nervous"),
+     frozenset({"like", "enjoy", "mind"})),
+    (re.compile(r"\breport(s|ed)? to\b"), ("boss", "manager", "supervisor"), frozenset({"report", "reports"})),
+    (re.compile(r"\bwhat (do|does) [\w ]*\bdo$"), ("work", "job"), frozenset()),  # "what does my wife do?"
+    (re.compile(r"\bdo for (work|a job)\b"), ("work", "job"), frozenset({"work"})),
+    (re.compile(r"\bwork for (myself|ourselves|himself|herself|themselves)\b"),
+     ("self", "employed", "freelance", "freelancer", "business"), frozenset({"work"})),
     (re.compile(r"\brun out\b"), ("expire", "expires", "expiry"), frozenset({"run"})),
     (re.compile(r"\bget to (work|the office|school)\b"), ("commute", "train", "bus", "drive", "cycle", "walk"),
      frozenset({"get"})),
@@ -672,6 +714,8 @@ IMPORTANCE_NUDGE = 0.2  # at most this for importance 5: a tie-breaker, never wo
 RECENCY_NUDGE = 0.4  # at most this for a memory from just now, halved at RECENCY_HALF_DAYS
 RECENCY_HALF_DAYS = 365.0  # a year-old fact keeps half the recency nudge: lasting facts are not buried
 LATEST_FACTOR = 4.0  # the recency nudge is this many times larger when the question asks for the latest
+REPEAT_POOL = 3  # the best k * this many are ranked again with near-repeats of a better memory put last...
+REPEAT_DIFFERENCES = 1  # ...memories of as many words that differ in at most this many places
 
 # Cost bounds: every query reads only the rows it returns, whatever the store holds.
 COUNTED_GROUPS = 6  # a message's first this many word groups are counted and used, the rest of a long one ignored
@@ -998,7 +1042,7 @@ def memory_terms(text: str) -> str:
 
 def _expand(word: str) -> set[str]:
     """*word* with its synonyms and, for a general word, the particular things it covers."""
-    return {word, *_SYNONYMS_OF.get(stem(word), ()), *_KINDS_OF.get(stem(word), ())}
+    return {word, *_FORMS_OF.get(stem(word), ()), *_SYNONYMS_OF.get(stem(word), ()), *_KINDS_OF.get(stem(word), ())}
 
 
 def _synonym_index() -> dict[str, set[str]]:
@@ -1011,6 +1055,7 @@ def _synonym_index() -> dict[str, set[str]]:
 
 _SYNONYMS_OF = _synonym_index()  # stem -> every word of every synonym group it is in
 _KINDS_OF = {stem(general): kinds for general, kinds in KINDS.items()}  # "pets" finds the kinds of "pet" too
+_FORMS_OF = {stem(form): forms for forms in IRREGULAR_VERBS for form in forms}  # "grew" -> grow, grew, grown
 
 
 @dataclass(frozen=True)
@@ -1046,20 +1091,35 @@ def read_query(text: str) -> RecallQuery:
     phrase = " ".join(lowered)
     frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES if pattern.search(phrase)]
     framed = set().union(*(replaced for _, replaced in frames))
-    wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word)) for word in lowered
+    wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word))
+                for word in lowered
                 if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed]
-    wordings += [(frame_words, {word for frame_word in frame_words for word in _expand(frame_word)})
-                 for frame_words, _ in frames]
+    wordings += [((*frame_words, *(kind for word in frame_words for kind in _KINDS_OF.get(stem(word), ()))),
+                  {word for frame_word in frame_words for word in _expand(frame_word)}) for frame_words, _ in frames]
     groups: list[TermGroup] = []
     for exact, expanded in wordings:
         exact_stems = frozenset(stem(word) for word in exact)
-        if all(known.exact_stems != exact_stems for known in groups):
-            groups.append(TermGroup(tuple(sorted(expanded)), frozenset(stem(w) for w in expanded), exact, exact_stems))
+        stems = frozenset(stem(w) for w in expanded)
+        same = next((n for n, known in enumerate(groups) if known.stems == stems), None)
+        if same is not None:  # "what book am I reading": two words of one group are one term, either word exact
+            known = groups[same]
+            groups[same] = TermGroup(known.words, stems, tuple(dict.fromkeys(known.exact + exact)),
+                                     known.exact_stems | exact_stems)
+        else:
+            groups.append(TermGroup(tuple(sorted(expanded)), stems, exact, exact_stems))
     wants = frozenset(kind for kind, pattern in ANSWER_KINDS.items() if pattern.search(phrase))
     ahead = bool(AHEAD_RE.search(phrase))
-    return RecallQuery(_asked_owner(_owner_words(tokens)), tuple(groups), wants,
+    owner = _asked_owner(_owner_words(tokens))
+    if owner == {OWNER_USER} and "who" in lowered:  # "Who do we rent from?": someone in the user's life
+        owner = _USER_AND_PEOPLE
+    return RecallQuery(owner, tuple(groups), wants,
                        wants_latest=not LATEST_WORDS.isdisjoint(lowered), ahead=ahead,
                        state=not ahead and not PAST_QUESTION_RE.search(phrase))
+
+
+# The owners a question about the user's own people asks for: the user, and every relation and role.
+_USER_AND_PEOPLE = frozenset({OWNER_USER, *(word for owners in (*RELATIONS.values(), *ROLES.values())
+                                            for word in owners)})
 
 
 def _asked_owner(owners: list[str]) -> frozenset[str]:
@@ -1220,7 +1280,7 @@ class MemoryStore:
             rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN"
                                     f" ({','.join('?' * len(ids))})", list(ids)).fetchall()
             scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment)
-            best = [row[0] for row in heapq.nlargest(k, rows, key=scorer.score)]
+            best = _unrepeated(heapq.nlargest(k * REPEAT_POOL, rows, key=scorer.score), k)
             found = {row[0]: row for row in self._db.execute(
                 f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(best))})", best)}
         return [_memory(found[n]) for n in best]
@@ -1262,6 +1322,28 @@ class MemoryStore:
                 "SELECT rowid FROM memories_by_length WHERE memories_by_length MATCH ? ORDER BY rowid LIMIT ?",
                 (match, max(SHORTEST_PER_QUERY, left // 2))))
         return ids
+
+
+def _unrepeated(ranked: list[tuple[Any, ...]], k: int) -> list[int]:
+    """The ids of the first *k* of *ranked* rows, a near-repeat of one already taken ("I've had a headache since
+    Sunday" after "... since Saturday") put after the rest: it tells the model little the first did not."""
+    taken: list[list[str]] = []
+    first: list[int] = []
+    repeats: list[int] = []
+    for row in ranked:
+        tokens = row[4].split()
+        if any(_near_repeat(tokens, known) for known in taken):
+            repeats.append(row[0])
+        else:
+            taken.append(tokens)
+            first.append(row[0])
+    return (first + repeats)[:k]
+
+
+def _near_repeat(tokens: list[str], known: list[str]) -> bool:
+    """The same words in the same places but for at most REPEAT_DIFFERENCES of them."""
+    return (len(tokens) == len(known) and len(tokens) > REPEAT_DIFFERENCES
+            and sum(a != b for a, b in zip(tokens, known, strict=True)) <= REPEAT_DIFFERENCES)
 
 
 _LENGTH_KEY_IDS = 2 ** 32  # memories_by_length's rowid is words * 2^32 + 2^32 - 1 - id (see migration 4)

@@ -4,15 +4,22 @@
     python bench/bench_recall.py --sizes 300000         # the growth figure's last point
     python bench/bench_recall.py --sizes 1000 --misses  # also list the TUNE questions whose fact was missed
     python bench/bench_recall.py --held-out-misses      # and the held-out ones: only once tuning is over
+    python bench/bench_recall.py --extra-facts /path/fresh.py   # also score FRESH, a set written elsewhere
 
 For each size, the facts of bench/recall_fixture.py (and the older facts some
 of them replace) are stored among generated distractors, all in the order
 they were said, with the classification remember() would give them.  Then
 each question is asked with recall(question, 5): recall@1 and recall@5 are
 the share of questions whose fact comes first, or among the five, reported
-for the TUNE part and the HELD-OUT part separately (held-out is the honest
-figure; --misses never lists its questions, so tuning cannot look at them;
---held-out-misses does, for the report once tuning is over).
+for the TUNE part and the HELD-OUT part separately (--misses lists only
+TUNE's, --held-out-misses the held-out ones).  Since round 1 both parts have
+been tuned on: the honest figure is a fresh set, below.
+
+--extra-facts PATH loads a Python file that defines FRESH, a tuple of Fact
+(imported from recall_fixture, which is on the path), stores its facts among
+the others and reports them as a third part, "fresh": a set written by
+someone who never saw the ranking.  Its misses are listed only with
+--fresh-misses.
 
 Times, all on one thread of this machine, each as wall-clock time and as the
 thread's CPU time (which other processes on a shared machine do not inflate):
@@ -27,6 +34,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import importlib.util
 import os
 import statistics
 import sys
@@ -74,11 +82,28 @@ def memory_of(text: str, age_days: float) -> timmy.Memory:
     return timmy.Memory(text, topic, importance, "User", NOW - dt.timedelta(days=age_days))
 
 
-def build(path: Path, size: int) -> tuple[timmy.MemoryStore, float]:
-    """A store of *size* memories at *path*: every fact, the older facts, and distractors; and seconds taken."""
-    facts = [memory_of(f.text, f.age_days) for f in TUNE + HELD_OUT]
-    facts += [memory_of(f.older, f.older_age_days) for f in TUNE + HELD_OUT if f.older]
-    rows = facts + [memory_of(text, age) for text, age in distractors(size - len(facts))]
+def load_facts(path: Path) -> tuple[Fact, ...]:
+    """FRESH from the Python file at *path*: a tuple of Fact, checked."""
+    spec = importlib.util.spec_from_file_location("extra_facts", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"error: {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fresh = getattr(module, "FRESH", None)
+    if not isinstance(fresh, tuple) or not all(isinstance(fact, Fact) for fact in fresh):
+        raise SystemExit(f"error: {path}: FRESH must be a tuple of recall_fixture.Fact")
+    return fresh
+
+
+def build(path: Path, size: int, extra: tuple[Fact, ...] = ()) -> tuple[timmy.MemoryStore, float]:
+    """A store of *size* memories at *path*: every fact (*extra* too), the older facts, and distractors; and
+    seconds taken.  A text said twice is stored once, at its first age."""
+    every = TUNE + HELD_OUT + extra
+    said: dict[str, float] = {}
+    for text, age in [(f.text, f.age_days) for f in every] + [(f.older, f.older_age_days) for f in every if f.older]:
+        said.setdefault(text, age)
+    facts = [memory_of(text, age) for text, age in said.items()]
+    rows = facts + [memory_of(text, age) for text, age in distractors(size - len(facts), avoid=said)]
     rows.sort(key=lambda memory: memory.created_at)  # row ids grow with time, as in real use
     started = time.perf_counter()
     store = timmy.MemoryStore(path)
@@ -150,12 +175,16 @@ def show(misses: list[tuple[str, str, list[str]]], label: str) -> None:
             print(f"         got {content[:100]!r}")
 
 
-def run_size(size: int, folder: Path, repeat: int, show_misses: bool, show_held_out: bool) -> dict[str, object]:
-    store, seconds = build(folder / f"memory-{size}.sqlite3", size)
+def run_size(size: int, folder: Path, repeat: int, show_misses: bool, show_held_out: bool,
+             fresh: tuple[Fact, ...] = (), show_fresh: bool = False) -> dict[str, object]:
+    store, seconds = build(folder / f"memory-{size}.sqlite3", size, fresh)
     print(f"\n{size:,} memories (built in {seconds:.1f} s)")
     tune, held_out = score(store, TUNE), score(store, HELD_OUT)
     print(f"  tune      {tune.line()}")
     print(f"  held-out  {held_out.line()}")
+    fresh_score = score(store, fresh) if fresh else None
+    if fresh_score:
+        print(f"  fresh     {fresh_score.line()}")
     questions = [q for fact in TUNE + HELD_OUT for q in fact.questions]
     recall = recall_times(store, questions, repeat)
     print(f"  recall    {timing(recall)}")
@@ -168,6 +197,8 @@ def run_size(size: int, folder: Path, repeat: int, show_misses: bool, show_held_
         show(tune.misses, "MISS")
     if show_held_out:
         show(held_out.misses, "HELD-OUT MISS")
+    if fresh_score and show_fresh:
+        show(fresh_score.misses, "FRESH MISS")
     store.close()
     return {"size": size, "recall": statistics.median(wall for wall, _ in recall),
             "cpu": statistics.median(cpu for _, cpu in recall)}
@@ -175,20 +206,26 @@ def run_size(size: int, folder: Path, repeat: int, show_misses: bool, show_held_
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated store sizes")
+    parser.add_argument("--sizes", nargs="+", default=["1000,10000,100000"],
+                        help="store sizes, comma- or space-separated")
     parser.add_argument("--repeat", type=int, default=3, help="times each question is timed")
     parser.add_argument("--misses", action="store_true", help="list the TUNE questions whose fact was missed")
     parser.add_argument("--held-out-misses", action="store_true",
                         help="list the held-out questions whose fact was missed (not while tuning)")
+    parser.add_argument("--extra-facts", type=Path, metavar="PATH",
+                        help="a Python file defining FRESH: tuple[Fact, ...], scored separately as 'fresh'")
+    parser.add_argument("--fresh-misses", action="store_true", help="list the fresh questions whose fact was missed")
     args = parser.parse_args()
-    sizes = [int(size) for size in args.sizes.split(",")]
+    sizes = [int(size) for part in args.sizes for size in part.split(",") if size]
+    fresh = load_facts(args.extra_facts.resolve()) if args.extra_facts else ()
     print(f"Python {sys.version.split()[0]}, SQLite {timmy.sqlite3.sqlite_version}, {os.cpu_count()} CPUs, load "
           f"average {os.getloadavg()[0]:.2f} at the start; {len(TUNE)} tune facts, {len(HELD_OUT)} held-out facts; "
-          f"k = {K}")
+          f"{len(fresh)} fresh facts; k = {K}")
     results = []
     with tempfile.TemporaryDirectory(dir=Path(__file__).resolve().parent) as folder:  # on the disk in use
         for size in sizes:
-            results.append(run_size(size, Path(folder), args.repeat, args.misses, args.held_out_misses))
+            results.append(run_size(size, Path(folder), args.repeat, args.misses, args.held_out_misses,
+                                    fresh, args.fresh_misses))
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     if len(results) > 1:
         print("\ngrowth of the median recall time (wall-clock, CPU):")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 NOW = dt.datetime(2025, 11, 19, 20, 0)  # the benchmark's "now"; every age is counted back from it
@@ -419,10 +420,12 @@ def _fill(template: str, rng: random.Random) -> str:
     return text[0].upper() + text[1:]
 
 
-def distractors(count: int, seed: int = 13) -> list[tuple[str, float]]:
-    """*count* distinct generated memories as (text, age in days), the same for the same seed."""
+def distractors(count: int, seed: int = 13, avoid: Collection[str] = ()) -> list[tuple[str, float]]:
+    """*count* distinct generated memories as (text, age in days), the same for the same seed; none is a fact's
+    text nor one of *avoid*."""
     rng = random.Random(seed)
     taken = {fact.text for fact in TUNE + HELD_OUT} | {fact.older for fact in TUNE + HELD_OUT if fact.older}
+    taken.update(avoid)
     found: list[tuple[str, float]] = []
     seen: set[str] = set()
     while len(found) < count:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import app as timmy
 
@@ -135,6 +137,51 @@ def test_synonyms_and_kinds(memory):
     assert recalled(memory, "What instrument do I play?", 1) == ["I learned to play the cello as a kid"]
 
 
+@pytest.mark.parametrize(("fact", "question", "decoy"), [
+    # irregular verbs: Porter leaves "grew" apart from "grow"
+    ("I grew up in Aberdeen", "Where did I grow up?", "I want to grow tomatoes on the balcony this year"),
+    # a job is answered by an occupation, and "what does my wife do?" asks for one
+    ("I'm a software developer at a fintech startup", "What do I do for work?", "I left work early on Tuesday"),
+    ("My wife Sophie is a primary school teacher", "What does my wife do?", "My wife loves the garden"),
+    # a festival by its name, a country for a trip abroad
+    ("I'm going to Glastonbury with Priya in June", "Who am I going to the festival with?",
+     "I went to a food festival with Lucy on Tuesday"),
+    ("I want to visit Japan next spring", "Where do I want to travel?", "Tom wants to travel more"),
+    # "report to" is a boss; a who-question about the user is answered by one of the user's people
+    ("My boss is called Sandra", "Who do I report to at work?", "I need to finish the audit report by Monday"),
+])
+def test_paraphrase_rules(memory, fact: str, question: str, decoy: str):
+    """The fact shares no word with the question: without the rule it is not a candidate at all."""
+    remember(memory, fact, 400)
+    remember(memory, decoy, 2)
+    assert fact in recalled(memory, question, 2)
+
+
+def test_near_repeats_come_after_other_memories(memory):
+    remember(memory, "I'm reading The Name of the Wind at the moment", 100)
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
+        remember(memory, f"I need to book a haircut for {day}", 1)
+    first, second = recalled(memory, "What book am I reading?", 2)
+    assert first.startswith("I need to book a haircut for ")  # one of them, then the fact, then the others
+    assert second == "I'm reading The Name of the Wind at the moment"
+
+
+def test_called_asks_for_a_name_not_a_call():
+    query = timmy.read_query("What's our bunny called?")
+    assert [group.exact for group in query.groups] == [("bunny",), ("name", "named", "nickname")]
+    assert query.wants == {"name"}
+
+
+def test_two_words_of_one_synonym_group_are_one_term():
+    query = timmy.read_query("What book am I reading?")
+    assert [set(group.exact) for group in query.groups] == [{"book", "reading"}]
+
+
+def test_a_who_question_about_the_user_asks_for_their_people_too():
+    assert {"user", "landlord", "boss", "sister"} <= timmy.read_query("Who do we rent from?").owner
+    assert timmy.read_query("Where do we live?").owner == {"user"}
+
+
 def test_words_together_rank_above_scattered_words(memory):
     remember(memory, "My band plays at the pub near my favourite", 300)
     remember(memory, "My favourite band plays at the pub near me", 300)
@@ -240,3 +287,24 @@ def test_migration_keeps_every_memory_and_finds_it(tmp_path: Path, version: int)
     assert recalled(store, "What am I allergic to?", 1) == ["I'm allergic to penicillin"]
     assert store.add("My cat is Winston", "Personal Data", 5) is False  # still stored once
     store.close()
+
+
+# --- the benchmark's fresh set: a file of facts written elsewhere -----------------------------------
+
+def test_benchmark_stores_and_scores_extra_facts(tmp_path: Path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_recall
+
+    facts = tmp_path / "fresh.py"
+    facts.write_text('from recall_fixture import Fact\n\n'
+                     'FRESH = (Fact("My cousin Dylan keeps bees in Devon", ("Who keeps bees?",), 30),\n'
+                     '         Fact("I\'m allergic to penicillin", ("Which antibiotic can\'t I have?",), 700))\n')
+    fresh = bench_recall.load_facts(facts)
+    store, _ = bench_recall.build(tmp_path / "memory.sqlite3", 400, fresh)  # a TUNE text given again is stored once
+    try:
+        assert bench_recall.score(store, fresh[:1]).top == 1
+    finally:
+        store.close()
+    (tmp_path / "bad.py").write_text("FRESH = ['not a fact']\n")
+    with pytest.raises(SystemExit, match="FRESH must be a tuple"):
+        bench_recall.load_facts(tmp_path / "bad.py")
