@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import ast
 import bisect
+import codecs
 import contextlib
 import dataclasses
 import datetime as _dt
 import errno
 import functools
 import hashlib
+import io
 import json
 import logging
 import math
@@ -1998,6 +2000,9 @@ def read_examples(
         yield block.example
 
 
+_ENCODED_TEXTS = ("system_prompt", "user_message", "assistant_response")  # _Block.encoded, in this order
+
+
 @dataclass(frozen=True)
 class _Block:
     """An example with where it stands in the file: its first line and its bytes [start, end)."""
@@ -2006,7 +2011,7 @@ class _Block:
     start: int
     end: int
     example: Example
-    # The system prompt, user message and reply UTF-8 encoded, when the reader has them at hand.
+    # The texts of _ENCODED_TEXTS UTF-8 encoded, when the reader has them at hand.
     encoded: tuple[bytes, bytes, bytes] | None = field(default=None, compare=False, repr=False)
 
 
@@ -2544,9 +2549,13 @@ def is_validation(example: Example, fraction: float) -> bool:
     if fraction <= 0:
         return False
     session = example.metadata.get("session_id")
-    key = f"session:{session}" if session is not None else f"example:{example_id(example)}"
-    value = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") / 2**64
-    return value < fraction
+    return _split_value(f"session:{session}" if session is not None else f"example:{example_id(example)}") < fraction
+
+
+@functools.lru_cache(maxsize=1024)  # a session's examples usually stand together in the file
+def _split_value(key: str) -> float:
+    """Where *key* falls in [0, 1): the split puts it in validation below the fraction."""
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") / 2**64
 
 
 @dataclass
@@ -2685,6 +2694,7 @@ def export_examples(
     report; the file is only read.
     """
     spec = _export_format(export_format)
+    templates = _line_templates(spec.records)
     report = ExportReport()
     seen: set[bytes] = set()
     train = _LineBatches(out)
@@ -2704,14 +2714,14 @@ def export_examples(
                 usable = _usable_alternatives(example)
                 report.unusable_alternatives += len(example.rejected_responses) - len(usable)
                 example = dataclasses.replace(example, rejected_responses=usable)
-            records = training_records(example, export_format)
-            if not records:  # dpo: no retry replaced the praised reply, so there is no pair
+            lines = (_json_lines_of(block, example, spec) if templates is None
+                     else _filled_lines(templates, block, example))
+            if not lines:  # dpo: no retry replaced the praised reply, so there is no pair
                 report.without_alternatives += 1
                 continue
             to_validation = validation_out is not None and is_validation(example, validation_fraction)
-            for record in records:
-                line = _json_line(record)
-                key = hashlib.sha256(line.encode("utf-8")).digest()[:16]
+            for line, label in lines:
+                key = hashlib.sha256(line).digest()[:16]
                 if key in seen:
                     report.duplicates += 1
                     continue
@@ -2722,9 +2732,9 @@ def export_examples(
                     continue
                 train.add(line)
                 report.train += 1
-                if "label" in record:  # kto
-                    report.desirable += record["label"]
-                    report.undesirable += not record["label"]
+                if label is not None:  # kto
+                    report.desirable += label
+                    report.undesirable += not label
     finally:
         train.flush()
         validation.flush()
@@ -2735,15 +2745,129 @@ def export_examples(
 _json_line = json.JSONEncoder(ensure_ascii=False).encode
 
 
+def _json_lines_of(block: _Block, example: Example, spec: ExportFormat) -> list[tuple[bytes, bool | None]]:
+    """The example's lines as UTF-8 JSON, each with its kto label (None in other formats), by json.dumps."""
+    return [(_json_line(record).encode("utf-8"), record.get("label")) for record in spec.records(example)]
+
+
+# --- Lines from templates ----------------------------------------------------------------------
+#
+# A format's lines are the same JSON around different texts, so export fills a template made once
+# from the format's own records function: its JSON lines for an example of stand-in texts, cut at
+# the stand-ins.  The texts go in as the UTF-8 bytes read from the file, escaped as json.dumps
+# escapes them (ensure_ascii=False): every character it escapes is ASCII, one byte in UTF-8 that
+# occurs in no other character's bytes.  So a line is the bytes json.dumps(record).encode() gives,
+# without decoding, encoding or json.dumps.  A format whose lines do not fit a template (checked
+# when it is made) is exported with json.dumps.
+
+# The stand-ins, by what they stand for: an Example field, or "rejected" for one rejected reply.
+_STAND_INS = {"system_prompt": "\x00system", "user_message": "\x00user", "assistant_response": "\x00reply",
+              "rejected": "\x00rejected"}
+# json.dumps's escape of each character it escapes (ensure_ascii=False), by the character's UTF-8 byte.
+_JSON_ESCAPES = {bytes([code]): json.dumps(chr(code), ensure_ascii=False)[1:-1].encode()
+                 for code in (*range(0x20), ord('"'), ord("\\"))}
+# The ones texts hold often, the backslash first so that no escape is escaped again.
+_COMMON_ESCAPES = tuple((byte, _JSON_ESCAPES[byte]) for byte in (b"\\", b'"', b"\n", b"\r", b"\t"))
+_RARE_CONTROL_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# bytes.translate table: the other control characters to 0, every other byte to 1 (a search for them
+# with _RARE_CONTROL_RE is several times slower).
+_RARE_CONTROLS_TO_ZERO = bytes(0 if _RARE_CONTROL_RE.match(bytes([code])) else 1 for code in range(256))
+
+
+def _json_escaped(text: bytes) -> bytes:
+    """json.dumps(text.decode(), ensure_ascii=False).encode() without its quotes, from the UTF-8 bytes."""
+    for byte, escape in _COMMON_ESCAPES:
+        if byte in text:  # a one-byte search: much faster than a replace that finds nothing
+            text = text.replace(byte, escape)
+    if 0 in text.translate(_RARE_CONTROLS_TO_ZERO):
+        text = _RARE_CONTROL_RE.sub(lambda match: _JSON_ESCAPES[match.group()], text)
+    return text
+
+
+@dataclass(frozen=True)
+class _LineTemplate:
+    """One kind of line of a format: the bytes between its texts, and what fills each gap."""
+
+    pieces: tuple[bytes, ...]  # one more than the texts
+    texts: tuple[str, ...]  # keys of _STAND_INS
+    label: bool | None  # kto's label, else None
+
+    @property
+    def per_rejected(self) -> bool:
+        """A line for each rejected reply, rather than one for the example."""
+        return "rejected" in self.texts
+
+    def fill(self, texts: Mapping[str, bytes]) -> bytes:
+        """The line with these escaped texts."""
+        parts = [self.pieces[0]]
+        for name, piece in zip(self.texts, self.pieces[1:], strict=True):
+            parts += (texts[name], piece)
+        return b"".join(parts)
+
+
+@functools.cache
+def _line_templates(records: Callable[[Example], list[dict[str, Any]]]) -> tuple[_LineTemplate, ...] | None:
+    """Templates for the lines *records* makes, in order; None if its lines are not the same JSON around texts."""
+    probe = _stand_in_example(_STAND_INS, (_STAND_INS["rejected"],))
+    stand_ins = {_json_escaped(text.encode()): name for name, text in _STAND_INS.items()}
+    cut = re.compile(b"|".join(map(re.escape, stand_ins)))
+    templates = []
+    for record in records(probe):
+        line = _json_line(record).encode()
+        label = record.get("label")
+        templates.append(_LineTemplate(tuple(cut.split(line)),
+                                       tuple(stand_ins[match.group()] for match in cut.finditer(line)),
+                                       label if isinstance(label, bool) else None))
+    # The templates must give records' lines exactly, for other texts and any number of rejected replies.
+    texts = {"system_prompt": 'S "\\ \n\x01é', "user_message": "U\t\u2028🐈", "assistant_response": "A\x1f\r"}
+    for rejected in ((), ("R1\x7f", "R2\x00"), ("R",) * 3):
+        example = dataclasses.replace(_stand_in_example(texts, rejected), praise_message="praise",
+                                      captured_at=_dt.datetime(2025, 1, 1), metadata={"session_id": "s"})
+        expected = [(_json_line(record).encode(), record.get("label")) for record in records(example)]
+        filled = _filled_lines(tuple(templates), None, example)
+        if filled != [(line, label if isinstance(label, bool) else None) for line, label in expected]:
+            return None
+    return tuple(templates)
+
+
+def _stand_in_example(texts: Mapping[str, str], rejected: tuple[str, ...]) -> Example:
+    return Example(user_message=texts["user_message"], system_prompt=texts["system_prompt"],
+                   assistant_response=texts["assistant_response"], praise_message="",
+                   captured_at=_dt.datetime(2000, 1, 1), rejected_responses=rejected)
+
+
+def _filled_lines(templates: tuple[_LineTemplate, ...], block: _Block | None,
+                  example: Example) -> list[tuple[bytes, bool | None]]:
+    """The example's lines from *templates*, each with its kto label; the texts' bytes from *block* if it has them."""
+    encoded = block.encoded if block is not None and block.encoded is not None else tuple(
+        getattr(example, name).encode() for name in _ENCODED_TEXTS)
+    texts = dict(zip(_ENCODED_TEXTS, map(_json_escaped, encoded), strict=True))
+    lines = []
+    for template in templates:
+        if not template.per_rejected:
+            lines.append((template.fill(texts), template.label))
+            continue
+        for rejected in example.rejected_responses:
+            texts["rejected"] = _json_escaped(rejected.encode())
+            lines.append((template.fill(texts), template.label))
+    return lines
+
+
 class _LineBatches:
-    """Lines for a text stream, written about a megabyte at a time: a write per line cost more than the encoding."""
+    """JSON lines (bytes) for a text stream, written about a megabyte at a time: a write per line cost more than
+    the encoding.
+
+    A text stream that would encode them as UTF-8 with "\\n" line ends gets the bytes in its binary buffer,
+    as they are; any other gets them decoded.
+    """
 
     def __init__(self, stream: Any) -> None:
         self.stream = stream
-        self.lines: list[str] = []
+        self.lines: list[bytes] = []
         self.size = 0
+        self._buffer = _utf8_buffer(stream)
 
-    def add(self, line: str) -> None:
+    def add(self, line: bytes) -> None:
         self.lines.append(line)
         self.size += len(line)
         if self.size >= _WRITE_SIZE:
@@ -2751,12 +2875,29 @@ class _LineBatches:
 
     def flush(self) -> None:
         if self.lines:
-            self.lines.append("")  # for the last line's "\n"
-            self.stream.write("\n".join(self.lines))
+            self.lines.append(b"")  # for the last line's "\n"
+            batch = b"\n".join(self.lines)
             self.lines, self.size = [], 0
+            if self._buffer is not None:
+                self._buffer.write(batch)
+            else:
+                self.stream.write(batch.decode("utf-8"))
 
 
-_WRITE_SIZE = 1 << 20  # characters of export output gathered before each write
+def _utf8_buffer(stream: Any) -> BinaryIO | None:
+    """*stream*'s binary buffer, flushed, if writing UTF-8 bytes there is what writing the text would do."""
+    if not isinstance(stream, io.TextIOWrapper) or os.linesep != "\n":
+        return None  # the newline argument that could turn "\n" into "\r\n" is not visible: it is "\n" here
+    try:
+        if codecs.lookup(stream.encoding).name != "utf-8":
+            return None
+    except LookupError:
+        return None
+    stream.flush()  # what was written to the text stream before comes first
+    return stream.buffer
+
+
+_WRITE_SIZE = 1 << 20  # bytes of export output gathered before each write
 
 
 def _existing_file(path: str | os.PathLike[str] | None) -> Path:
