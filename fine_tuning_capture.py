@@ -1517,17 +1517,26 @@ FILE_BANNER = (
     " exchange. -->\n"
 )
 
-_MARKER_RE = re.compile("Example(\u200b*) Captured")
+# The block's fixed lines, as written.
+_RULE_LINE = (RULE + "\n").encode()
+_HEADER_BYTES = HEADER_PREFIX.encode()
+_PRAISE_BYTES = PRAISE_PREFIX.encode()
+# One blank line before each heading, the fence right under it: as the block reader expects them.
+_SECTION_HEADING_LINES = tuple((name, f"\n{heading}\n".encode()) for name, heading in SECTION_HEADINGS.items())
+_METADATA_LINES = f"\n{METADATA_HEADING}\n".encode()
+
+_MARKER_RE = re.compile("Example((?:\u200b)*) Captured".encode())  # searched in the encoded text
 _ESCAPED_MARKER_RE = re.compile("Example(\u200b+) Captured")
 # Characters str.splitlines() breaks on; a praise holding any of them is not one line.
 _LINE_BREAK_RE = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def _escape_marker(text: str) -> str:
-    # Searching with the compiled pattern first is faster than `"Captured" in text` on long texts.
-    if _MARKER_RE.search(text) is None:
+def _escape_marker(text: bytes) -> bytes:
+    """*text*, UTF-8 encoded, with one more zero-width space in each "Example Captured" marker."""
+    # One-byte searches first: many times faster than a search for the marker, which most texts lack.
+    if b"C" not in text or b"Captured" not in text:
         return text
-    return _MARKER_RE.sub(lambda m: f"Example\u200b{m.group(1)} Captured", text)
+    return _MARKER_RE.sub(lambda m: b"Example\xe2\x80\x8b" + m.group(1) + b" Captured", text)
 
 
 def _unescape_marker(text: str) -> str:
@@ -1600,19 +1609,19 @@ def _dump_metadata(metadata: Mapping[str, Any]) -> str:
     return text.replace("Example Captured", "Example\\u0020Captured")
 
 
-def _fence(text: str, info: str = "") -> tuple[str, str, str]:
+def _fence(text: bytes, info: bytes = b"") -> tuple[bytes, bytes, bytes]:
     """*text* fenced, in three parts: the opening line, the text, and its newline with the closing line."""
-    fence = "`" * _fence_length(text)
-    return f"{fence}{info}\n", text, f"\n{fence}\n"
+    fence = b"`" * _fence_length(text)
+    return fence + info + b"\n", text, b"\n" + fence + b"\n"
 
 
-def _fence_length(text: str) -> int:
+def _fence_length(text: bytes) -> int:
     """One more than the longest run of backticks in *text*, and at least 3.
 
     Found by asking whether runs of a given length occur, doubling then halving the length:
     a few fast substring searches, however many runs the text holds.
     """
-    if "`" not in text or not _has_backticks(text, 3):  # the first test is a one-byte search, many times faster
+    if b"`" not in text or not _has_backticks(text, 3):  # the first test is a one-byte search, many times faster
         return 3
     present, absent = 3, 4
     while _has_backticks(text, absent):
@@ -1626,15 +1635,15 @@ def _fence_length(text: str) -> int:
     return absent
 
 
-def _has_backticks(text: str, count: int) -> bool:
+def _has_backticks(text: bytes, count: int) -> bool:
     """Whether *text* holds *count* backticks in a row."""
     return _backtick_pattern(count).search(text) is not None
 
 
 @functools.lru_cache(maxsize=64)
-def _backtick_pattern(count: int) -> re.Pattern[str]:
+def _backtick_pattern(count: int) -> re.Pattern[bytes]:
     # A compiled pattern searches long texts for a run of backticks about twice as fast as `in` does.
-    return re.compile("`" * count)
+    return re.compile(b"`" * count)
 
 
 def _one_line(text: str) -> str:
@@ -1673,37 +1682,34 @@ def _make_example(
 
 def render_example(example: Example, *, with_metadata: bool = True) -> str:
     """Return the markdown block for *example*, ending with a blank line."""
-    return "".join(_block_parts(example, with_metadata))
+    return b"".join(_block_parts(example, with_metadata, "surrogatepass")).decode("utf-8", "surrogatepass")
 
 
-def _encoded_block(example: Example, with_metadata: bool) -> bytes:
-    """render_example(...).encode(), without the copy that widens every part to the widest text's width.
+def _block_parts(example: Example, with_metadata: bool, errors: str = "strict") -> list[bytes]:
+    """The block UTF-8 encoded, in parts: capture writes them with one writev, without joining them.
 
-    UnicodeEncodeError if a text holds a lone surrogate.
+    Each text is encoded once, at its own width, and the fence and the marker are found in its bytes
+    (backticks and the marker are ASCII).  UnicodeEncodeError if a text holds a lone surrogate, unless
+    *errors* lets it through.
     """
-    return b"".join([part.encode("utf-8") for part in _block_parts(example, with_metadata)])
-
-
-def _block_parts(example: Example, with_metadata: bool) -> list[str]:
     parts = [
-        RULE,
-        "\n",
-        HEADER_PREFIX,
-        example.captured_at.isoformat(),  # whole seconds unless read from an older file
-        "\n",
-        PRAISE_PREFIX,
-        _escape_marker(_one_line(example.praise_message)),
-        "\n",
-        RULE,
-        "\n",
+        _RULE_LINE,
+        _HEADER_BYTES,
+        example.captured_at.isoformat().encode(),  # whole seconds unless read from an older file
+        b"\n",
+        _PRAISE_BYTES,
+        _escape_marker(_one_line(example.praise_message).encode("utf-8", errors)),
+        b"\n",
+        _RULE_LINE,
     ]
-    for name, heading in SECTION_HEADINGS.items():
-        parts += ["\n", heading, "\n", *_fence(_escape_marker(getattr(example, name)))]
+    for name, heading in _SECTION_HEADING_LINES:
+        parts += [heading, *_fence(_escape_marker(getattr(example, name).encode("utf-8", errors)))]
     for number, text in enumerate(example.rejected_responses, 1):
-        parts += ["\n", REJECTED_HEADING.format(number=number), "\n", *_fence(_escape_marker(text))]
+        parts += [f"\n{REJECTED_HEADING.format(number=number)}\n".encode(),
+                  *_fence(_escape_marker(text.encode("utf-8", errors)))]
     if with_metadata:
-        parts += ["\n", METADATA_HEADING, "\n", *_fence(_dump_metadata(example.metadata), "json")]
-    parts.append("\n")
+        parts += [_METADATA_LINES, *_fence(_dump_metadata(example.metadata).encode("utf-8", errors), b"json")]
+    parts.append(b"\n")
     return parts
 
 
@@ -1776,18 +1782,15 @@ class _LockedFile:
             self._thread_lock.release()
 
 
-def _append_locked(fd: int, data: bytes) -> None:
-    """Append *data* to the locked file: all of it, durably, or none of it."""
+def _append_locked(fd: int, parts: list[bytes]) -> None:
+    """Append the bytes of *parts* to the locked file: all of it, durably, or none of it."""
     start = os.fstat(fd).st_size
     if start == 0:
-        data = FILE_BANNER.encode() + b"\n" + data
+        parts = [FILE_BANNER.encode(), b"\n", *parts]
     elif os.pread(fd, 1, start - 1) != b"\n":
-        data = b"\n" + data  # the last block was cut off: start ours on a line of its own
+        parts = [b"\n", *parts]  # the last block was cut off: start ours on a line of its own
     try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        _write_all(fd, parts)
         os.fsync(fd)
     except BaseException:
         try:
@@ -1795,6 +1798,26 @@ def _append_locked(fd: int, data: bytes) -> None:
         except OSError as error:
             logger.error("could not truncate %s back to %d bytes: %s", _fd_name(fd), start, error)
         raise
+
+
+_WRITEV_PARTS = 1024  # IOV_MAX on Linux and macOS: the most parts one writev takes
+
+
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    """Write *parts* one after the other with one writev, the system's call that writes a list of buffers
+    without copying them into one (more calls only if it writes part of them); one write where there is none."""
+    if not hasattr(os, "writev") or len(parts) > _WRITEV_PARTS:
+        parts = [b"".join(parts)]
+        write: Callable[[int, list[Any]], int] = lambda fd, buffers: os.write(fd, buffers[0])  # noqa: E731
+    else:
+        write = os.writev
+    buffers: list[Any] = [part for part in parts if part]
+    while buffers:
+        written = write(fd, buffers)
+        while buffers and written >= len(buffers[0]):
+            written -= len(buffers.pop(0))
+        if written:
+            buffers[0] = memoryview(buffers[0])[written:]
 
 
 def _fd_name(fd: int) -> str:
@@ -1831,14 +1854,14 @@ def capture_fine_tuning_example(
         # Encoding the block reads every text once anyway and fails only on a lone surrogate: cheaper
         # than looking for one in each text first.
         example = _make_example(*texts, clean=_as_text)
-        block = _encoded_block(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
+        parts = _block_parts(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
     except UnicodeEncodeError:
         example = _make_example(*texts)
-        block = _encoded_block(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
+        parts = _block_parts(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
     target = resolve_path(path)
     with _LockedFile(target) as fd:
-        _append_locked(fd, block)
-    logger.debug("captured an example into %s (%d bytes)", target, len(block))
+        _append_locked(fd, parts)
+    logger.debug("captured an example into %s (%d bytes)", target, sum(map(len, parts)))
     return example
 
 
@@ -1926,16 +1949,10 @@ def praised_exchange(history: Sequence[Exchange]) -> Exchange | None:
 # the intact ones after it.
 # ---------------------------------------------------------------------------
 
-_RULE_LINE = (RULE + "\n").encode()
-_HEADER_BYTES = HEADER_PREFIX.encode()
 _BLOCK_START = _RULE_LINE + _HEADER_BYTES  # a rule line followed by a header starts a block, wherever it is
 _NEXT_BLOCK = b"\n" + _BLOCK_START
-_PRAISE_BYTES = PRAISE_PREFIX.encode()
 _REJECTED_START = REJECTED_HEADING.split("{", 1)[0].encode()
-# The block reader's layout: one blank line before each heading, the fence right under it.
-_SECTION_LINES = tuple((name, f"\n{heading}\n".encode()) for name, heading in SECTION_HEADINGS.items())
 _REJECTED_LINE_START = b"\n" + _REJECTED_START
-_METADATA_LINES = f"\n{METADATA_HEADING}\n".encode()
 _READ_SIZE = 1 << 20  # bytes the block reader reads at a time (more for a longer block)
 _OPENING_FENCE_RE = re.compile(rb"(`{3,})([^`\n]*)\n?")
 _CLOSING_FENCE_RE = re.compile(rb"(`{3,})[ \t]*\n?")
@@ -2137,7 +2154,7 @@ class _BlockReader:
             position = praise_end + 1 + len(_RULE_LINE)
             fields: dict[str, str] = {}
             encoded: dict[str, bytes] = {}
-            for name, heading in _SECTION_LINES:
+            for name, heading in _SECTION_HEADING_LINES:
                 if not data.startswith(heading, position, end):
                     return None
                 content, position = _plain_fence(data, position + len(heading), end, b"```\n")
