@@ -2803,30 +2803,37 @@ def _json_escaped(text: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class _LineTemplate:
-    """One kind of line of a format: the bytes between its texts, and what fills each gap."""
+    """One kind of line of a format: the bytes between its texts, and which text fills each gap."""
 
     pieces: tuple[bytes, ...]  # one more than the texts
-    texts: tuple[str, ...]  # keys of _STAND_INS
+    texts: tuple[int, ...]  # indexes into _FILLED: which text goes after each piece but the last
     label: bool | None  # kto's label, else None
 
     @property
     def per_rejected(self) -> bool:
         """A line for each rejected reply, rather than one for the example."""
-        return "rejected" in self.texts
+        return _REJECTED in self.texts
 
-    def fill(self, texts: Mapping[str, bytes]) -> bytes:
-        """The line with these escaped texts."""
+    def fill(self, texts: Sequence[bytes]) -> bytes:
+        """The line with these escaped texts, in the order of _FILLED."""
         parts = [self.pieces[0]]
-        for name, piece in zip(self.texts, self.pieces[1:], strict=True):
-            parts += (texts[name], piece)
+        for index, piece in zip(self.texts, self.pieces[1:], strict=True):
+            parts += (texts[index], piece)
         return b"".join(parts)
+
+
+# What fills a template's gaps, by index: the texts of _Block.encoded, then one rejected reply.
+_FILLED = (*_ENCODED_TEXTS, "rejected")
+_REJECTED = len(_ENCODED_TEXTS)
+# A byte that UTF-8 never holds: it joins the texts so that they are escaped with one call.
+_TEXT_BREAK = b"\xff"
 
 
 @functools.cache
 def _line_templates(records: Callable[[Example], list[dict[str, Any]]]) -> tuple[_LineTemplate, ...] | None:
     """Templates for the lines *records* makes, in order; None if its lines are not the same JSON around texts."""
     probe = _stand_in_example(_STAND_INS, (_STAND_INS["rejected"],))
-    stand_ins = {_json_escaped(text.encode()): name for name, text in _STAND_INS.items()}
+    stand_ins = {_json_escaped(_STAND_INS[name].encode()): index for index, name in enumerate(_FILLED)}
     cut = re.compile(b"|".join(map(re.escape, stand_ins)))
     templates = []
     for record in records(probe):
@@ -2858,14 +2865,16 @@ def _filled_lines(templates: tuple[_LineTemplate, ...], block: _Block | None,
     """The example's lines from *templates*, each with its kto label; the texts' bytes from *block* if it has them."""
     encoded = block.encoded if block is not None and block.encoded is not None else tuple(
         getattr(example, name).encode() for name in _ENCODED_TEXTS)
-    texts = dict(zip(_ENCODED_TEXTS, map(_json_escaped, encoded), strict=True))
+    if example.rejected_responses:
+        encoded = (*encoded, *(text.encode() for text in example.rejected_responses))
+    texts = _json_escaped(_TEXT_BREAK.join(encoded)).split(_TEXT_BREAK)
     lines = []
     for template in templates:
         if not template.per_rejected:
             lines.append((template.fill(texts), template.label))
             continue
-        for rejected in example.rejected_responses:
-            texts["rejected"] = _json_escaped(rejected.encode())
+        for rejected in texts[_REJECTED:]:
+            texts[_REJECTED] = rejected
             lines.append((template.fill(texts), template.label))
     return lines
 
