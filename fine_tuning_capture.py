@@ -1533,7 +1533,8 @@ _LINE_BREAK_RE = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 def _escape_marker(text: bytes) -> bytes:
     """*text*, UTF-8 encoded, with one more zero-width space in each "Example Captured" marker."""
-    # One-byte searches first: many times faster than a search for the marker, which most texts lack.
+    # A one-byte search first (most texts hold no capital C), then one for the word: most texts lack the
+    # marker, and on a long text each search is faster than the pattern's.
     if b"C" not in text or b"Captured" not in text:
         return text
     return _MARKER_RE.sub(lambda m: b"Example\xe2\x80\x8b" + m.group(1) + b" Captured", text)
@@ -1807,13 +1808,13 @@ def _write_all(fd: int, parts: list[bytes]) -> None:
     """Write *parts* one after the other with one writev, the system's call that writes a list of buffers
     without copying them into one (more calls only if it writes part of them); one write where there is none."""
     if not hasattr(os, "writev") or len(parts) > _WRITEV_PARTS:
-        parts = [b"".join(parts)]
-        write: Callable[[int, list[Any]], int] = lambda fd, buffers: os.write(fd, buffers[0])  # noqa: E731
-    else:
-        write = os.writev
+        data = memoryview(b"".join(parts))
+        while data:
+            data = data[os.write(fd, data) :]
+        return
     buffers: list[Any] = [part for part in parts if part]
     while buffers:
-        written = write(fd, buffers)
+        written = os.writev(fd, buffers)
         while buffers and written >= len(buffers[0]):
             written -= len(buffers.pop(0))
         if written:
@@ -2733,7 +2734,7 @@ def export_examples(
                 usable = _usable_alternatives(example)
                 report.unusable_alternatives += len(example.rejected_responses) - len(usable)
                 example = dataclasses.replace(example, rejected_responses=usable)
-            lines = (_json_lines_of(block, example, spec) if templates is None
+            lines = (_json_lines_of(example, spec) if templates is None
                      else _filled_lines(templates, block, example))
             if not lines:  # dpo: no retry replaced the praised reply, so there is no pair
                 report.without_alternatives += 1
@@ -2764,7 +2765,7 @@ def export_examples(
 _json_line = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _json_lines_of(block: _Block, example: Example, spec: ExportFormat) -> list[tuple[bytes, bool | None]]:
+def _json_lines_of(example: Example, spec: ExportFormat) -> list[tuple[bytes, bool | None]]:
     """The example's lines as UTF-8 JSON, each with its kto label (None in other formats), by json.dumps."""
     return [(_json_line(record).encode("utf-8"), record.get("label")) for record in spec.records(example)]
 
@@ -2834,6 +2835,13 @@ _TEXT_BREAK = b"\xff"
 @functools.cache
 def _line_templates(records: Callable[[Example], list[dict[str, Any]]]) -> tuple[_LineTemplate, ...] | None:
     """Templates for the lines *records* makes, in order; None if its lines are not the same JSON around texts."""
+    try:
+        return _checked_templates(records)
+    except Exception:  # a records function that fails on the stand-ins may still work on real examples
+        return None
+
+
+def _checked_templates(records: Callable[[Example], list[dict[str, Any]]]) -> tuple[_LineTemplate, ...] | None:
     probe = _stand_in_example(_STAND_INS, (_STAND_INS["rejected"],))
     stand_ins = {_json_escaped(_STAND_INS[name].encode()): index for index, name in enumerate(_FILLED)}
     cut = re.compile(b"|".join(map(re.escape, stand_ins)))
@@ -2914,8 +2922,10 @@ class _LineBatches:
 
 def _utf8_buffer(stream: Any) -> BinaryIO | None:
     """*stream*'s binary buffer, flushed, if writing UTF-8 bytes there is what writing the text would do."""
+    # A TextIOWrapper does not show its newline argument; where os.linesep is "\n" it writes "\n" as it is
+    # unless it was opened with newline="\r\n" or "\r", which no JSON Lines file wants.
     if not isinstance(stream, io.TextIOWrapper) or os.linesep != "\n":
-        return None  # the newline argument that could turn "\n" into "\r\n" is not visible: it is "\n" here
+        return None
     try:
         if codecs.lookup(stream.encoding).name != "utf-8":
             return None

@@ -285,6 +285,7 @@ def test_a_format_that_does_not_fit_a_template_is_exported_with_json_dumps(tmp_p
         return [{"text": example.assistant_response, "praise": example.praise_message}]
 
     assert ftc._line_templates(with_praise) is None
+    assert ftc._line_templates(lambda example: [{"n": 1 / 0}]) is None  # fails on the stand-ins
     monkeypatch.setitem(ftc.EXPORT_TABLE, "praise", ftc.ExportFormat(with_praise, "", "examples"))
     out = tmp_path / "out.jsonl"
     with open(out, "w", encoding="utf-8") as stream:
