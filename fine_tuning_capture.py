@@ -1802,12 +1802,16 @@ def _append_locked(fd: int, parts: list[bytes]) -> None:
 
 
 _WRITEV_PARTS = 1024  # IOV_MAX on Linux and macOS: the most parts one writev takes
+_JOIN_BELOW = 1 << 16  # bytes under which joining the parts costs less than handing writev many buffers
 
 
 def _write_all(fd: int, parts: list[bytes]) -> None:
-    """Write *parts* one after the other with one writev, the system's call that writes a list of buffers
-    without copying them into one (more calls only if it writes part of them); one write where there is none."""
-    if not hasattr(os, "writev") or len(parts) > _WRITEV_PARTS:
+    """Write *parts* one after the other with one system call (more only if it writes part of them).
+
+    A large block goes to writev, which writes a list of buffers without copying them into one; a
+    small one, or one of more parts than writev takes, is joined and written.
+    """
+    if not hasattr(os, "writev") or len(parts) > _WRITEV_PARTS or sum(map(len, parts)) < _JOIN_BELOW:
         data = memoryview(b"".join(parts))
         while data:
             data = data[os.write(fd, data) :]
@@ -1862,7 +1866,7 @@ def capture_fine_tuning_example(
     target = resolve_path(path)
     with _LockedFile(target) as fd:
         _append_locked(fd, parts)
-    logger.debug("captured an example into %s (%d bytes)", target, sum(map(len, parts)))
+    logger.debug("captured an example into %s", target)
     return example
 
 

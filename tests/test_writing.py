@@ -247,7 +247,7 @@ def test_writes_that_take_part_of_the_block_still_append_all_of_it(rejected: int
 
     monkeypatch.setattr(os, "writev", short_writev)
     monkeypatch.setattr(os, "write", lambda fd, data, write=os.write: write(fd, bytes(data)[:7]))
-    example = ftc.capture_fine_tuning_example("q " * 100, "s", "a", "great", {"n": 1},
+    example = ftc.capture_fine_tuning_example("q " * 40_000, "s", "a", "great", {"n": 1},  # large: writev
                                               rejected_responses=[f"r{n}" for n in range(rejected)])
     assert list(ftc.read_examples(output_file)) == [example]
     assert output_file.read_text(encoding="utf-8") == ftc.FILE_BANNER + "\n" + ftc.render_example(example)
