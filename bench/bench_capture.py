@@ -6,8 +6,8 @@ For each size, the runs alternate: a capture by this checkout's module, a
 capture by the --reference version of fine_tuning_capture.py if given (e.g.
 one saved by `git show HEAD~5:fine_tuning_capture.py > /tmp/old.py`), and the
 raw write: open with O_APPEND, flock, write the example's rendered bytes,
-fsync, close; and "encode+raw", the raw write of the rendered text encoded
-first (what any capture of a str must do).  Every timed write appends to a
+fsync, close; and "encode+raw", the same raw write after encoding the user
+message to UTF-8 (what any capture of a str must add).  Every timed write appends to a
 new file that holds only the banner.  The 10 MB message is plain ASCII with a
 code fence on every line (as in the tests), then text with accents and emoji.
 Also prints render time alone and captures/s from 8 threads.  The files go in
@@ -100,8 +100,8 @@ def contenders(modules: dict[str, ModuleType], user: str, block: str) -> dict[st
         for name, module in modules.items()}
     encoded = block.encode("utf-8")
     runs["raw write"] = lambda path: raw_append(path, encoded)
-    # The least a capture of text must do: encode it, then the raw write.
-    runs["encode+raw"] = lambda path: raw_append(path, block.encode("utf-8"))
+    # The least a capture of a str must add: encoding the message (into new memory, at its own width).
+    runs["encode+raw"] = lambda path: (user.encode("utf-8"), raw_append(path, encoded))
     return runs
 
 
