@@ -70,10 +70,12 @@ def load_reference(path: Path) -> ModuleType:
 
 
 def alternate(runs: int, folder: Path, contenders: dict[str, Callable[[Path], object]]) -> dict[str, list[float]]:
-    """Seconds per run of each contender, taking turns, each run into a new file."""
+    """Seconds per run of each contender, taking turns (in a rotating order), each run into a new file."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
     for number in range(runs):
-        for name, run in contenders.items():
+        for name in names[number % len(names) :] + names[: number % len(names)]:  # each goes first in turn
+            run = contenders[name]
             path = folder / f"{name.replace(' ', '-')}-{number}.md"
             path.write_text(ftc.FILE_BANNER + "\n")  # as most captures find it: the file already there
             start = time.perf_counter()
