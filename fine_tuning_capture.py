@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import ast
 import bisect
+import codecs
 import contextlib
 import dataclasses
 import datetime as _dt
 import errno
 import functools
 import hashlib
+import io
 import json
 import logging
 import math
@@ -1684,17 +1686,27 @@ FILE_BANNER = (
     " exchange. -->\n"
 )
 
-_MARKER_RE = re.compile("Example(\u200b*) Captured")
+# The block's fixed lines, as written.
+_RULE_LINE = (RULE + "\n").encode()
+_HEADER_BYTES = HEADER_PREFIX.encode()
+_PRAISE_BYTES = PRAISE_PREFIX.encode()
+# One blank line before each heading, the fence right under it: as the block reader expects them.
+_SECTION_HEADING_LINES = tuple((name, f"\n{heading}\n".encode()) for name, heading in SECTION_HEADINGS.items())
+_METADATA_LINES = f"\n{METADATA_HEADING}\n".encode()
+
+_MARKER_RE = re.compile("Example((?:\u200b)*) Captured".encode())  # searched in the encoded text
 _ESCAPED_MARKER_RE = re.compile("Example(\u200b+) Captured")
 # Characters str.splitlines() breaks on; a praise holding any of them is not one line.
 _LINE_BREAK_RE = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-def _escape_marker(text: str) -> str:
-    # Searching with the compiled pattern first is faster than `"Captured" in text` on long texts.
-    if _MARKER_RE.search(text) is None:
+def _escape_marker(text: bytes) -> bytes:
+    """*text*, UTF-8 encoded, with one more zero-width space in each "Example Captured" marker."""
+    # A one-byte search first (most texts hold no capital C), then one for the word: most texts lack the
+    # marker, and on a long text each search is faster than the pattern's.
+    if b"C" not in text or b"Captured" not in text:
         return text
-    return _MARKER_RE.sub(lambda m: f"Example\u200b{m.group(1)} Captured", text)
+    return _MARKER_RE.sub(lambda m: b"Example\xe2\x80\x8b" + m.group(1) + b" Captured", text)
 
 
 def _unescape_marker(text: str) -> str:
@@ -1767,19 +1779,19 @@ def _dump_metadata(metadata: Mapping[str, Any]) -> str:
     return text.replace("Example Captured", "Example\\u0020Captured")
 
 
-def _fence(text: str, info: str = "") -> tuple[str, str, str]:
+def _fence(text: bytes, info: bytes = b"") -> tuple[bytes, bytes, bytes]:
     """*text* fenced, in three parts: the opening line, the text, and its newline with the closing line."""
-    fence = "`" * _fence_length(text)
-    return f"{fence}{info}\n", text, f"\n{fence}\n"
+    fence = b"`" * _fence_length(text)
+    return fence + info + b"\n", text, b"\n" + fence + b"\n"
 
 
-def _fence_length(text: str) -> int:
+def _fence_length(text: bytes) -> int:
     """One more than the longest run of backticks in *text*, and at least 3.
 
     Found by asking whether runs of a given length occur, doubling then halving the length:
     a few fast substring searches, however many runs the text holds.
     """
-    if "`" not in text or not _has_backticks(text, 3):  # the first test is a one-byte search, many times faster
+    if b"`" not in text or not _has_backticks(text, 3):  # the first test is a one-byte search, many times faster
         return 3
     present, absent = 3, 4
     while _has_backticks(text, absent):
@@ -1793,15 +1805,15 @@ def _fence_length(text: str) -> int:
     return absent
 
 
-def _has_backticks(text: str, count: int) -> bool:
+def _has_backticks(text: bytes, count: int) -> bool:
     """Whether *text* holds *count* backticks in a row."""
     return _backtick_pattern(count).search(text) is not None
 
 
 @functools.lru_cache(maxsize=64)
-def _backtick_pattern(count: int) -> re.Pattern[str]:
+def _backtick_pattern(count: int) -> re.Pattern[bytes]:
     # A compiled pattern searches long texts for a run of backticks about twice as fast as `in` does.
-    return re.compile("`" * count)
+    return re.compile(b"`" * count)
 
 
 def _one_line(text: str) -> str:
@@ -1840,37 +1852,34 @@ def _make_example(
 
 def render_example(example: Example, *, with_metadata: bool = True) -> str:
     """Return the markdown block for *example*, ending with a blank line."""
-    return "".join(_block_parts(example, with_metadata))
+    return b"".join(_block_parts(example, with_metadata, "surrogatepass")).decode("utf-8", "surrogatepass")
 
 
-def _encoded_block(example: Example, with_metadata: bool) -> bytes:
-    """render_example(...).encode(), without the copy that widens every part to the widest text's width.
+def _block_parts(example: Example, with_metadata: bool, errors: str = "strict") -> list[bytes]:
+    """The block UTF-8 encoded, in parts: capture writes them with one writev, without joining them.
 
-    UnicodeEncodeError if a text holds a lone surrogate.
+    Each text is encoded once, at its own width, and the fence and the marker are found in its bytes
+    (backticks and the marker are ASCII).  UnicodeEncodeError if a text holds a lone surrogate, unless
+    *errors* lets it through.
     """
-    return b"".join([part.encode("utf-8") for part in _block_parts(example, with_metadata)])
-
-
-def _block_parts(example: Example, with_metadata: bool) -> list[str]:
     parts = [
-        RULE,
-        "\n",
-        HEADER_PREFIX,
-        example.captured_at.isoformat(),  # whole seconds unless read from an older file
-        "\n",
-        PRAISE_PREFIX,
-        _escape_marker(_one_line(example.praise_message)),
-        "\n",
-        RULE,
-        "\n",
+        _RULE_LINE,
+        _HEADER_BYTES,
+        example.captured_at.isoformat().encode(),  # whole seconds unless read from an older file
+        b"\n",
+        _PRAISE_BYTES,
+        _escape_marker(_one_line(example.praise_message).encode("utf-8", errors)),
+        b"\n",
+        _RULE_LINE,
     ]
-    for name, heading in SECTION_HEADINGS.items():
-        parts += ["\n", heading, "\n", *_fence(_escape_marker(getattr(example, name)))]
+    for name, heading in _SECTION_HEADING_LINES:
+        parts += [heading, *_fence(_escape_marker(getattr(example, name).encode("utf-8", errors)))]
     for number, text in enumerate(example.rejected_responses, 1):
-        parts += ["\n", REJECTED_HEADING.format(number=number), "\n", *_fence(_escape_marker(text))]
+        parts += [f"\n{REJECTED_HEADING.format(number=number)}\n".encode(),
+                  *_fence(_escape_marker(text.encode("utf-8", errors)))]
     if with_metadata:
-        parts += ["\n", METADATA_HEADING, "\n", *_fence(_dump_metadata(example.metadata), "json")]
-    parts.append("\n")
+        parts += [_METADATA_LINES, *_fence(_dump_metadata(example.metadata).encode("utf-8", errors), b"json")]
+    parts.append(b"\n")
     return parts
 
 
@@ -1943,18 +1952,15 @@ class _LockedFile:
             self._thread_lock.release()
 
 
-def _append_locked(fd: int, data: bytes) -> None:
-    """Append *data* to the locked file: all of it, durably, or none of it."""
+def _append_locked(fd: int, parts: list[bytes]) -> None:
+    """Append the bytes of *parts* to the locked file: all of it, durably, or none of it."""
     start = os.fstat(fd).st_size
     if start == 0:
-        data = FILE_BANNER.encode() + b"\n" + data
+        parts = [FILE_BANNER.encode(), b"\n", *parts]
     elif os.pread(fd, 1, start - 1) != b"\n":
-        data = b"\n" + data  # the last block was cut off: start ours on a line of its own
+        parts = [b"\n", *parts]  # the last block was cut off: start ours on a line of its own
     try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
+        _write_all(fd, parts)
         os.fsync(fd)
     except BaseException:
         try:
@@ -1962,6 +1968,30 @@ def _append_locked(fd: int, data: bytes) -> None:
         except OSError as error:
             logger.error("could not truncate %s back to %d bytes: %s", _fd_name(fd), start, error)
         raise
+
+
+_WRITEV_PARTS = 1024  # IOV_MAX on Linux and macOS: the most parts one writev takes
+_JOIN_BELOW = 1 << 16  # bytes under which joining the parts costs less than handing writev many buffers
+
+
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    """Write *parts* one after the other with one system call (more only if it writes part of them).
+
+    A large block goes to writev, which writes a list of buffers without copying them into one; a
+    small one, or one of more parts than writev takes, is joined and written.
+    """
+    if not hasattr(os, "writev") or len(parts) > _WRITEV_PARTS or sum(map(len, parts)) < _JOIN_BELOW:
+        data = memoryview(b"".join(parts))
+        while data:
+            data = data[os.write(fd, data) :]
+        return
+    buffers: list[Any] = [part for part in parts if part]
+    while buffers:
+        written = os.writev(fd, buffers)
+        while buffers and written >= len(buffers[0]):
+            written -= len(buffers.pop(0))
+        if written:
+            buffers[0] = memoryview(buffers[0])[written:]
 
 
 def _fd_name(fd: int) -> str:
@@ -1998,14 +2028,14 @@ def capture_fine_tuning_example(
         # Encoding the block reads every text once anyway and fails only on a lone surrogate: cheaper
         # than looking for one in each text first.
         example = _make_example(*texts, clean=_as_text)
-        block = _encoded_block(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
+        parts = _block_parts(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
     except UnicodeEncodeError:
         example = _make_example(*texts)
-        block = _encoded_block(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
+        parts = _block_parts(example, metadata is not None or PRAISE_FULL_TEXT_KEY in example.metadata)
     target = resolve_path(path)
     with _LockedFile(target) as fd:
-        _append_locked(fd, block)
-    logger.debug("captured an example into %s (%d bytes)", target, len(block))
+        _append_locked(fd, parts)
+    logger.debug("captured an example into %s", target)
     return example
 
 
@@ -2093,16 +2123,10 @@ def praised_exchange(history: Sequence[Exchange]) -> Exchange | None:
 # the intact ones after it.
 # ---------------------------------------------------------------------------
 
-_RULE_LINE = (RULE + "\n").encode()
-_HEADER_BYTES = HEADER_PREFIX.encode()
 _BLOCK_START = _RULE_LINE + _HEADER_BYTES  # a rule line followed by a header starts a block, wherever it is
 _NEXT_BLOCK = b"\n" + _BLOCK_START
-_PRAISE_BYTES = PRAISE_PREFIX.encode()
 _REJECTED_START = REJECTED_HEADING.split("{", 1)[0].encode()
-# The block reader's layout: one blank line before each heading, the fence right under it.
-_SECTION_LINES = tuple((name, f"\n{heading}\n".encode()) for name, heading in SECTION_HEADINGS.items())
 _REJECTED_LINE_START = b"\n" + _REJECTED_START
-_METADATA_LINES = f"\n{METADATA_HEADING}\n".encode()
 _READ_SIZE = 1 << 20  # bytes the block reader reads at a time (more for a longer block)
 _OPENING_FENCE_RE = re.compile(rb"(`{3,})([^`\n]*)\n?")
 _CLOSING_FENCE_RE = re.compile(rb"(`{3,})[ \t]*\n?")
@@ -2167,7 +2191,10 @@ def read_examples(
         yield block.example
 
 
-@dataclass(frozen=True)
+_ENCODED_TEXTS = ("system_prompt", "user_message", "assistant_response")  # _Block.encoded, in this order
+
+
+@dataclass(slots=True)  # not frozen: its __init__ is several times faster
 class _Block:
     """An example with where it stands in the file: its first line and its bytes [start, end)."""
 
@@ -2175,7 +2202,7 @@ class _Block:
     start: int
     end: int
     example: Example
-    # The system prompt, user message and reply UTF-8 encoded, when the reader has them at hand.
+    # The texts of _ENCODED_TEXTS UTF-8 encoded, when the reader has them at hand.
     encoded: tuple[bytes, bytes, bytes] | None = field(default=None, compare=False, repr=False)
 
 
@@ -2301,7 +2328,7 @@ class _BlockReader:
             position = praise_end + 1 + len(_RULE_LINE)
             fields: dict[str, str] = {}
             encoded: dict[str, bytes] = {}
-            for name, heading in _SECTION_LINES:
+            for name, heading in _SECTION_HEADING_LINES:
                 if not data.startswith(heading, position, end):
                     return None
                 content, position = _plain_fence(data, position + len(heading), end, b"```\n")
@@ -2482,8 +2509,8 @@ def _finish_example(praise: str, captured_at: _dt.datetime, metadata: dict[str, 
     full_praise = metadata.get(PRAISE_FULL_TEXT_KEY)
     if isinstance(full_praise, str) and _one_line(full_praise) == praise:
         praise = full_praise
-    return Example(praise_message=praise, captured_at=captured_at, metadata=metadata,
-                   rejected_responses=tuple(rejected), **fields)
+    return Example(fields["user_message"], fields["system_prompt"], fields["assistant_response"], praise,
+                   captured_at, metadata, tuple(rejected))
 
 
 _TIME_RE = re.compile(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:[.,](\d{1,6})\d*)?")
@@ -2491,6 +2518,8 @@ _TIME_RE = re.compile(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:[.,](\d{1,6})\d*
 
 def _parse_time(stamp: str, lineno: int) -> _dt.datetime:
     """Parse the header time; older files carry fractional seconds of any length."""
+    if len(stamp) == 19 and stamp[10] == "T" and stamp.isascii() and _TIME_RE.fullmatch(stamp):
+        return _dt.datetime.fromisoformat(stamp)  # as capture writes it: whole seconds
     match = _TIME_RE.fullmatch(stamp)
     try:
         if match is None:
@@ -2713,9 +2742,13 @@ def is_validation(example: Example, fraction: float) -> bool:
     if fraction <= 0:
         return False
     session = example.metadata.get("session_id")
-    key = f"session:{session}" if session is not None else f"example:{example_id(example)}"
-    value = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") / 2**64
-    return value < fraction
+    return _split_value(f"session:{session}" if session is not None else f"example:{example_id(example)}") < fraction
+
+
+@functools.lru_cache(maxsize=1024)  # a session's examples usually stand together in the file
+def _split_value(key: str) -> float:
+    """Where *key* falls in [0, 1): the split puts it in validation below the fraction."""
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") / 2**64
 
 
 @dataclass
@@ -2854,6 +2887,7 @@ def export_examples(
     report; the file is only read.
     """
     spec = _export_format(export_format)
+    templates = _line_templates(spec.records)
     report = ExportReport()
     seen: set[bytes] = set()
     train = _LineBatches(out)
@@ -2873,14 +2907,14 @@ def export_examples(
                 usable = _usable_alternatives(example)
                 report.unusable_alternatives += len(example.rejected_responses) - len(usable)
                 example = dataclasses.replace(example, rejected_responses=usable)
-            records = training_records(example, export_format)
-            if not records:  # dpo: no retry replaced the praised reply, so there is no pair
+            lines = (_json_lines_of(example, spec) if templates is None
+                     else _filled_lines(templates, block, example))
+            if not lines:  # dpo: no retry replaced the praised reply, so there is no pair
                 report.without_alternatives += 1
                 continue
             to_validation = validation_out is not None and is_validation(example, validation_fraction)
-            for record in records:
-                line = _json_line(record)
-                key = hashlib.sha256(line.encode("utf-8")).digest()[:16]
+            for line, label in lines:
+                key = hashlib.sha256(line).digest()[:16]
                 if key in seen:
                     report.duplicates += 1
                     continue
@@ -2891,9 +2925,9 @@ def export_examples(
                     continue
                 train.add(line)
                 report.train += 1
-                if "label" in record:  # kto
-                    report.desirable += record["label"]
-                    report.undesirable += not record["label"]
+                if label is not None:  # kto
+                    report.desirable += label
+                    report.undesirable += not label
     finally:
         train.flush()
         validation.flush()
@@ -2904,15 +2938,145 @@ def export_examples(
 _json_line = json.JSONEncoder(ensure_ascii=False).encode
 
 
+def _json_lines_of(example: Example, spec: ExportFormat) -> list[tuple[bytes, bool | None]]:
+    """The example's lines as UTF-8 JSON, each with its kto label (None in other formats), by json.dumps."""
+    return [(_json_line(record).encode("utf-8"), record.get("label")) for record in spec.records(example)]
+
+
+# --- Lines from templates ----------------------------------------------------------------------
+#
+# A format's lines are the same JSON around different texts, so export fills a template made once
+# from the format's own records function: its JSON lines for an example of stand-in texts, cut at
+# the stand-ins.  The texts go in as the UTF-8 bytes read from the file, escaped as json.dumps
+# escapes them (ensure_ascii=False): every character it escapes is ASCII, one byte in UTF-8 that
+# occurs in no other character's bytes.  So a line is the bytes json.dumps(record).encode() gives,
+# without decoding, encoding or json.dumps.  A format whose lines do not fit a template (checked
+# when it is made) is exported with json.dumps.
+
+# The stand-ins, by what they stand for: an Example field, or "rejected" for one rejected reply.
+_STAND_INS = {"system_prompt": "\x00system", "user_message": "\x00user", "assistant_response": "\x00reply",
+              "rejected": "\x00rejected"}
+# json.dumps's escape of each character it escapes (ensure_ascii=False), by the character's UTF-8 byte.
+_JSON_ESCAPES = {bytes([code]): json.dumps(chr(code), ensure_ascii=False)[1:-1].encode()
+                 for code in (*range(0x20), ord('"'), ord("\\"))}
+# The ones texts hold often, the backslash first so that no escape is escaped again.
+_COMMON_ESCAPES = tuple((byte, _JSON_ESCAPES[byte]) for byte in (b"\\", b'"', b"\n", b"\r", b"\t"))
+_RARE_CONTROL_RE = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# bytes.translate table: the other control characters to 0, every other byte to 1 (a search for them
+# with _RARE_CONTROL_RE is several times slower).
+_RARE_CONTROLS_TO_ZERO = bytes(0 if _RARE_CONTROL_RE.match(bytes([code])) else 1 for code in range(256))
+
+
+def _json_escaped(text: bytes) -> bytes:
+    """json.dumps(text.decode(), ensure_ascii=False).encode() without its quotes, from the UTF-8 bytes."""
+    for byte, escape in _COMMON_ESCAPES:
+        if byte in text:  # a one-byte search: much faster than a replace that finds nothing
+            text = text.replace(byte, escape)
+    if 0 in text.translate(_RARE_CONTROLS_TO_ZERO):
+        text = _RARE_CONTROL_RE.sub(lambda match: _JSON_ESCAPES[match.group()], text)
+    return text
+
+
+@dataclass(frozen=True)
+class _LineTemplate:
+    """One kind of line of a format: the bytes between its texts, and which text fills each gap."""
+
+    pieces: tuple[bytes, ...]  # one more than the texts
+    texts: tuple[int, ...]  # indexes into _FILLED: which text goes after each piece but the last
+    label: bool | None  # kto's label, else None
+
+    @property
+    def per_rejected(self) -> bool:
+        """A line for each rejected reply, rather than one for the example."""
+        return _REJECTED in self.texts
+
+    def fill(self, texts: Sequence[bytes]) -> bytes:
+        """The line with these escaped texts, in the order of _FILLED."""
+        parts = [self.pieces[0]]
+        for index, piece in zip(self.texts, self.pieces[1:], strict=True):
+            parts += (texts[index], piece)
+        return b"".join(parts)
+
+
+# What fills a template's gaps, by index: the texts of _Block.encoded, then one rejected reply.
+_FILLED = (*_ENCODED_TEXTS, "rejected")
+_REJECTED = len(_ENCODED_TEXTS)
+# A byte that UTF-8 never holds: it joins the texts so that they are escaped with one call.
+_TEXT_BREAK = b"\xff"
+
+
+@functools.cache
+def _line_templates(records: Callable[[Example], list[dict[str, Any]]]) -> tuple[_LineTemplate, ...] | None:
+    """Templates for the lines *records* makes, in order; None if its lines are not the same JSON around texts."""
+    try:
+        return _checked_templates(records)
+    except Exception:  # a records function that fails on the stand-ins may still work on real examples
+        return None
+
+
+def _checked_templates(records: Callable[[Example], list[dict[str, Any]]]) -> tuple[_LineTemplate, ...] | None:
+    probe = _stand_in_example(_STAND_INS, (_STAND_INS["rejected"],))
+    stand_ins = {_json_escaped(_STAND_INS[name].encode()): index for index, name in enumerate(_FILLED)}
+    cut = re.compile(b"|".join(map(re.escape, stand_ins)))
+    templates = []
+    for record in records(probe):
+        line = _json_line(record).encode()
+        label = record.get("label")
+        templates.append(_LineTemplate(tuple(cut.split(line)),
+                                       tuple(stand_ins[match.group()] for match in cut.finditer(line)),
+                                       label if isinstance(label, bool) else None))
+    # The templates must give records' lines exactly, for other texts and any number of rejected replies.
+    texts = {"system_prompt": 'S "\\ \n\x01é', "user_message": "U\t\u2028🐈", "assistant_response": "A\x1f\r"}
+    for rejected in ((), ("R1\x7f", "R2\x00"), ("R",) * 3):
+        example = dataclasses.replace(_stand_in_example(texts, rejected), praise_message="praise",
+                                      captured_at=_dt.datetime(2025, 1, 1), metadata={"session_id": "s"})
+        expected = [(_json_line(record).encode(), record.get("label")) for record in records(example)]
+        filled = _filled_lines(tuple(templates), None, example)
+        if filled != [(line, label if isinstance(label, bool) else None) for line, label in expected]:
+            return None
+    return tuple(templates)
+
+
+def _stand_in_example(texts: Mapping[str, str], rejected: tuple[str, ...]) -> Example:
+    return Example(user_message=texts["user_message"], system_prompt=texts["system_prompt"],
+                   assistant_response=texts["assistant_response"], praise_message="",
+                   captured_at=_dt.datetime(2000, 1, 1), rejected_responses=rejected)
+
+
+def _filled_lines(templates: tuple[_LineTemplate, ...], block: _Block | None,
+                  example: Example) -> list[tuple[bytes, bool | None]]:
+    """The example's lines from *templates*, each with its kto label; the texts' bytes from *block* if it has them."""
+    encoded = block.encoded if block is not None and block.encoded is not None else tuple(
+        getattr(example, name).encode() for name in _ENCODED_TEXTS)
+    if example.rejected_responses:
+        encoded = (*encoded, *(text.encode() for text in example.rejected_responses))
+    texts = _json_escaped(_TEXT_BREAK.join(encoded)).split(_TEXT_BREAK)
+    lines = []
+    for template in templates:
+        if not template.per_rejected:
+            lines.append((template.fill(texts), template.label))
+            continue
+        for rejected in texts[_REJECTED:]:
+            texts[_REJECTED] = rejected
+            lines.append((template.fill(texts), template.label))
+    return lines
+
+
 class _LineBatches:
-    """Lines for a text stream, written about a megabyte at a time: a write per line cost more than the encoding."""
+    """JSON lines (bytes) for a text stream, written about a megabyte at a time: a write per line cost more than
+    the encoding.
+
+    A text stream that would encode them as UTF-8 with "\\n" line ends gets the bytes in its binary buffer,
+    as they are; any other gets them decoded.
+    """
 
     def __init__(self, stream: Any) -> None:
         self.stream = stream
-        self.lines: list[str] = []
+        self.lines: list[bytes] = []
         self.size = 0
+        self._buffer = _utf8_buffer(stream)
 
-    def add(self, line: str) -> None:
+    def add(self, line: bytes) -> None:
         self.lines.append(line)
         self.size += len(line)
         if self.size >= _WRITE_SIZE:
@@ -2920,12 +3084,31 @@ class _LineBatches:
 
     def flush(self) -> None:
         if self.lines:
-            self.lines.append("")  # for the last line's "\n"
-            self.stream.write("\n".join(self.lines))
+            self.lines.append(b"")  # for the last line's "\n"
+            batch = b"\n".join(self.lines)
             self.lines, self.size = [], 0
+            if self._buffer is not None:
+                self._buffer.write(batch)
+            else:
+                self.stream.write(batch.decode("utf-8"))
 
 
-_WRITE_SIZE = 1 << 20  # characters of export output gathered before each write
+def _utf8_buffer(stream: Any) -> BinaryIO | None:
+    """*stream*'s binary buffer, flushed, if writing UTF-8 bytes there is what writing the text would do."""
+    # A TextIOWrapper does not show its newline argument; where os.linesep is "\n" it writes "\n" as it is
+    # unless it was opened with newline="\r\n" or "\r", which no JSON Lines file wants.
+    if not isinstance(stream, io.TextIOWrapper) or os.linesep != "\n":
+        return None
+    try:
+        if codecs.lookup(stream.encoding).name != "utf-8":
+            return None
+    except LookupError:
+        return None
+    stream.flush()  # what was written to the text stream before comes first
+    return stream.buffer
+
+
+_WRITE_SIZE = 1 << 20  # bytes of export output gathered before each write
 
 
 def _existing_file(path: str | os.PathLike[str] | None) -> Path:

@@ -6,11 +6,13 @@ For each size, the runs alternate: a capture by this checkout's module, a
 capture by the --reference version of fine_tuning_capture.py if given (e.g.
 one saved by `git show HEAD~5:fine_tuning_capture.py > /tmp/old.py`), and the
 raw write: open with O_APPEND, flock, write the example's rendered bytes,
-fsync, close.  Every timed write appends to a new file that holds only the banner.  The 10 MB message is
-plain ASCII with a code fence on every line (as in the tests), then text with
-accents and emoji.  Also prints render time alone and captures/s from 8
-threads.  The files go in a temporary folder under DIR (default: this folder,
-on the project's own disk rather than a RAM-backed /tmp).
+fsync, close; and "encode+raw", the same raw write after encoding the user
+message to UTF-8 (what any capture of a str must add).  Every timed write appends to a
+new file that holds only the banner.  The 10 MB message is plain ASCII with a
+code fence on every line (as in the tests), then text with accents and emoji.
+Also prints render time alone and captures/s from 8 threads.  The files go in
+a temporary folder under DIR (default: this folder, on the project's own disk
+rather than a RAM-backed /tmp).
 """
 
 from __future__ import annotations
@@ -68,10 +70,12 @@ def load_reference(path: Path) -> ModuleType:
 
 
 def alternate(runs: int, folder: Path, contenders: dict[str, Callable[[Path], object]]) -> dict[str, list[float]]:
-    """Seconds per run of each contender, taking turns, each run into a new file."""
+    """Seconds per run of each contender, taking turns (in a rotating order), each run into a new file."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
     for number in range(runs):
-        for name, run in contenders.items():
+        for name in names[number % len(names) :] + names[: number % len(names)]:  # each goes first in turn
+            run = contenders[name]
             path = folder / f"{name.replace(' ', '-')}-{number}.md"
             path.write_text(ftc.FILE_BANNER + "\n")  # as most captures find it: the file already there
             start = time.perf_counter()
@@ -91,12 +95,15 @@ def report(title: str, times: dict[str, list[float]], unit: str, scale: float) -
               f"{ordered[-1] * scale:.1f}), {median / raw:.2f}x the raw write")
 
 
-def contenders(modules: dict[str, ModuleType], user: str, block: bytes) -> dict[str, Callable[[Path], object]]:
+def contenders(modules: dict[str, ModuleType], user: str, block: str) -> dict[str, Callable[[Path], object]]:
     runs: dict[str, Callable[[Path], object]] = {
         name: (lambda path, module=module: module.capture_fine_tuning_example(
             user, SYSTEM, REPLY, "Good one, Timmy!", METADATA, path=path))
         for name, module in modules.items()}
-    runs["raw write"] = lambda path: raw_append(path, block)
+    encoded = block.encode("utf-8")
+    runs["raw write"] = lambda path: raw_append(path, encoded)
+    # The least a capture of a str must add: encoding the message (into new memory, at its own width).
+    runs["encode+raw"] = lambda path: (user.encode("utf-8"), raw_append(path, encoded))
     return runs
 
 
@@ -121,10 +128,10 @@ def timeit_render(example: ftc.Example, n: int = 1000) -> float:
     return (time.perf_counter() - start) / n
 
 
-def rendered(user: str) -> bytes:
-    """The bytes a capture of *user* appends (the banner aside): the raw write writes the same."""
+def rendered(user: str) -> str:
+    """The block a capture of *user* appends (the banner aside): the raw write writes its bytes."""
     example = ftc._make_example(user, SYSTEM, REPLY, "Good one, Timmy!", METADATA, ftc._dt.datetime.now())
-    return ftc.render_example(example).encode("utf-8")
+    return ftc.render_example(example)
 
 
 def main() -> None:
@@ -140,7 +147,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as temp:
         folder = Path(temp)
         block = rendered(USER)
-        print(f"folder: {args.dir}; the ~4 KB example block is {len(block)} bytes")
+        print(f"folder: {args.dir}; the ~4 KB example block is {len(block.encode())} bytes")
         alternate(20, folder, contenders(modules, USER, block))  # warm up
         report(f"one ~4 KB capture (render + locked append + fsync), {args.runs} runs:",
                alternate(args.runs, folder, contenders(modules, USER, block)), "µs", 1e6)

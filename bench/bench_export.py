@@ -1,7 +1,7 @@
 """Export speed and memory on large examples files: MB/s, the ratio to reading + json.dumps, peak memory.
 
     python bench/bench_export.py [--sizes 200 500] [--format openai] [--rounds 3] [--dir DIR]
-                                 [--reference OLD.py] [--keep]
+                                 [--reference OLD.py] [--keep] [--retries]
 
 Writes an examples file of each size (MB) of ~6 KB examples, then runs, in
 rounds and each in a child process of its own, one after the other on the
@@ -66,8 +66,8 @@ FLOOR = PEAK_MB + """
 import json, sys, time
 sys.path.insert(0, {folder!r})
 import fine_tuning_capture
-records = [fine_tuning_capture.training_record(example, {fmt!r})
-           for example in fine_tuning_capture.read_examples({path!r})]
+records = [record for example in fine_tuning_capture.read_examples({path!r})
+           for record in fine_tuning_capture.training_records(example, {fmt!r})]
 started = time.perf_counter()
 with open({path!r}, "rb") as stream:
     for line in stream:
@@ -80,29 +80,35 @@ print(read + time.perf_counter() - started, peak_mb(), 0)
 """
 
 
-def write_file(path: Path, megabytes: int) -> int:
-    """Write about *megabytes* MB of distinct examples; return how many."""
+def write_file(path: Path, megabytes: int, retries: bool = False) -> int:
+    """Write about *megabytes* MB of examples, distinct unless *retries*; return how many.
+
+    With *retries*, every 4th example holds a reply a retry replaced (so dpo and kto have pairs) and
+    every 50th repeats the texts of the one before it (a duplicate).
+    """
     target, count = megabytes * 1_000_000, 0
     start = dt.datetime(2025, 1, 1)
     with open(path, "w", encoding="utf-8") as stream:
         stream.write(ftc.FILE_BANNER + "\n")
         while stream.tell() < target:
+            number = count - 1 if retries and count % 50 == 49 else count
             example = ftc._make_example(
-                f"Question {count}: what did I say about the vet?\n```\ncode {count}\n```", SYSTEM,
-                f"Reply {count}: " + "Winston, of course - the feline overlord who demands treats. " * 40,
+                f"Question {number}: what did I say about the vet?\n```\ncode {number}\n```", SYSTEM,
+                f"Reply {number}: " + "Winston, of course - the feline overlord who demands treats. " * 40,
                 "Good one, Timmy!", {"session_id": f"s{count // 7}", "n": count},
-                start + dt.timedelta(minutes=count))
+                start + dt.timedelta(minutes=count),
+                [f"Rejected {number}: " + "I don't know your cat's name. " * 40] if retries and number % 4 == 0 else [])
             stream.write(ftc.render_example(example))
             count += 1
     return count
 
 
-def run_child(template: str, folder: Path, path: Path, fmt: str, out: Path) -> tuple[float, float]:
-    """Seconds and peak MB of one child running *template*."""
+def run_child(template: str, folder: Path, path: Path, fmt: str, out: Path) -> tuple[float, float, str]:
+    """Seconds, peak MB and the report on stderr of one child running *template*."""
     code = template.format(folder=str(folder), path=str(path), fmt=fmt, out=str(out))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     seconds, peak, _ = result.stdout.split()
-    return float(seconds), float(peak)
+    return float(seconds), float(peak), result.stderr
 
 
 def digest(path: Path) -> str:
@@ -123,6 +129,8 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path(__file__).resolve().parent)
     parser.add_argument("--reference", type=Path, metavar="OLD.py", help="another version of fine_tuning_capture.py")
     parser.add_argument("--keep", action="store_true", help="reuse examples-MB.md files in --dir if present")
+    parser.add_argument("--retries", action="store_true",
+                        help="every 4th example with a reply a retry replaced, every 50th a duplicate")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as temp:
         folder = Path(temp)
@@ -134,9 +142,10 @@ def main() -> None:
         print(f"{'file MB':>8} {'examples':>9} {'round':>5} {'run':>9} {'seconds':>8} {'MB/s':>6} {'ratio':>6}"
               f" {'peak MB':>8}")
         for megabytes in args.sizes:
-            path = args.dir / f"examples-{megabytes}.md" if args.keep else folder / f"examples-{megabytes}.md"
+            name = f"examples-{megabytes}{'-retries' if args.retries else ''}.md"
+            path = args.dir / name if args.keep else folder / name
             if not path.exists():
-                write_file(path, megabytes)
+                write_file(path, megabytes, args.retries)
             count = sum(1 for _ in ftc.read_examples(path))
             size = path.stat().st_size / 1_000_000
             results: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
@@ -144,10 +153,11 @@ def main() -> None:
             for number in range(args.rounds):
                 names = list(runs)[number % len(runs):] + list(runs)[: number % len(runs)]  # vary the order
                 seconds: dict[str, float] = {}
+                reports: dict[str, str] = {}
                 for name in names:
                     template, module_folder = runs[name]
-                    seconds[name], peak = run_child(template, module_folder, path, args.format,
-                                                    folder / f"{name}.jsonl")
+                    seconds[name], peak, reports[name] = run_child(template, module_folder, path, args.format,
+                                                                   folder / f"{name}.jsonl")
                     results[name].append((seconds[name], peak))
                 for name in names:
                     ratios[name].append(seconds[name] / seconds["floor"])
@@ -155,7 +165,9 @@ def main() -> None:
                           f" {size / seconds[name]:6.1f} {ratios[name][-1]:6.2f} {results[name][-1][1]:8.1f}")
             if args.reference:
                 same = digest(folder / "export.jsonl") == digest(folder / "reference.jsonl")
-                print(f"export output byte-identical to the reference's: {'yes' if same else 'NO'}")
+                print(f"export output byte-identical to the reference's: {'yes' if same else 'NO'};"
+                      f" report the same: {'yes' if reports['export'] == reports['reference'] else 'NO'}")
+                print(f"  {reports['export'].strip()}")
             for name in runs:
                 speeds = [size / seconds for seconds, _ in results[name]]
                 print(f"{size:.0f} MB, {name}: {span(speeds, '.1f')} MB/s, ratio to floor {span(ratios[name], '.2f')},"

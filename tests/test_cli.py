@@ -270,10 +270,10 @@ def test_export_leaves_no_partial_output_when_it_fails(output_file: Path, tmp_pa
     out = tmp_path / "out.jsonl"
     out.write_text("old contents\n")
 
-    def broken(example, fmt):
+    def full_disk(batches):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ftc, "training_records", broken)
+    monkeypatch.setattr(ftc._LineBatches, "flush", full_disk)
     status, _, err = run("export", "--format", "openai", "-o", str(out), capsys=capsys)
     assert status == 2 and "No space left on device" in err
     assert out.read_text() == "old contents\n"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fine_tuning_capture as ftc
 
@@ -251,3 +253,43 @@ def test_fixture_blocks_with_rejected_alternatives_round_trip():
         (), ("Des pâtes.", "Je ne sais pas."), ("Des pâtes.", "Une soupe ````\nchaude.")]
     rendered = ftc.FILE_BANNER + "".join(ftc.render_example(e) for e in examples)
     assert rendered.encode("utf-8") == EXAMPLES.read_bytes()
+
+
+# --- lines from templates: json.dumps's bytes, without json.dumps ------------------------------
+
+TEXTS = st.text(st.characters(codec="utf-8") | st.sampled_from('"\\\n\r\t\x00\x1f\x7f\u2028`'), max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXTS)
+def test_property_escaping_the_utf8_bytes_is_json_dumps(text: str):
+    assert b'"' + ftc._json_escaped(text.encode()) + b'"' == json.dumps(text, ensure_ascii=False).encode()
+
+
+def test_every_format_has_templates():
+    assert all(ftc._line_templates(spec.records) is not None for spec in ftc.EXPORT_TABLE.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(system=TEXTS, user=TEXTS, reply=TEXTS, rejected=st.lists(TEXTS, max_size=3))
+def test_property_lines_from_templates_are_the_records_json(system: str, user: str, reply: str, rejected: list[str]):
+    example = ftc._make_example(user, system, reply, "great", None, dt.datetime(2025, 1, 1), rejected)
+    for spec in ftc.EXPORT_TABLE.values():
+        expected = [(json.dumps(record, ensure_ascii=False).encode(), record.get("label"))
+                    for record in spec.records(example)]
+        assert ftc._filled_lines(ftc._line_templates(spec.records), None, example) == expected
+
+
+def test_a_format_that_does_not_fit_a_template_is_exported_with_json_dumps(tmp_path: Path, monkeypatch, capsys):
+    def with_praise(example: ftc.Example) -> list[dict]:
+        return [{"text": example.assistant_response, "praise": example.praise_message}]
+
+    assert ftc._line_templates(with_praise) is None
+    assert ftc._line_templates(lambda example: [{"n": 1 / 0}]) is None  # fails on the stand-ins
+    monkeypatch.setitem(ftc.EXPORT_TABLE, "praise", ftc.ExportFormat(with_praise, "", "examples"))
+    out = tmp_path / "out.jsonl"
+    with open(out, "w", encoding="utf-8") as stream:
+        ftc.export_examples("praise", stream, path=EXAMPLES)
+    expected = [json.dumps(record, ensure_ascii=False) for example in ftc.read_examples(EXAMPLES)
+                for record in with_praise(example)]
+    assert out.read_text(encoding="utf-8").splitlines() == list(dict.fromkeys(expected))

@@ -237,6 +237,23 @@ print(json.dumps([ftc.on_user_message(history, "perfect", path={str(target)!r}) 
     assert [e.user_message for e in ftc.read_examples(target)] == ["q"]
 
 
+@pytest.mark.parametrize("rejected", [0, 300])  # 300 rejected replies: more parts than one writev takes
+def test_writes_that_take_part_of_the_block_still_append_all_of_it(rejected: int, output_file: Path, monkeypatch):
+    calls = []
+
+    def short_writev(fd: int, buffers: list) -> int:
+        calls.append(len(buffers))
+        return os.write(fd, bytes(buffers[0])[:7])  # as a system call interrupted early may
+
+    monkeypatch.setattr(os, "writev", short_writev)
+    monkeypatch.setattr(os, "write", lambda fd, data, write=os.write: write(fd, bytes(data)[:7]))
+    example = ftc.capture_fine_tuning_example("q " * 40_000, "s", "a", "great", {"n": 1},  # large: writev
+                                              rejected_responses=[f"r{n}" for n in range(rejected)])
+    assert list(ftc.read_examples(output_file)) == [example]
+    assert output_file.read_text(encoding="utf-8") == ftc.FILE_BANNER + "\n" + ftc.render_example(example)
+    assert bool(calls) == (rejected == 0)
+
+
 # --- the chat hook ----------------------------------------------------------------------------
 
 def _history() -> list[ftc.Exchange]:
