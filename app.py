@@ -824,6 +824,7 @@ SHORTEST_PER_QUERY = 20  # ...this many, of its shortest memories (bm25's order 
 NEWEST_PER_QUERY = 8  # ...and its newest
 OPTIMIZE_AFTER_ROWS = 1000  # add_many() merges the full-text indexes after storing this many rows
 ANALYSED_CHARS = 2000  # the re-rank reads only this much of a long memory
+ALIAS_NAMES = 6  # a relation known by more names than this ("family") adds none of them to a question
 
 
 def classify(text: str) -> tuple[str, int] | None:
@@ -1040,6 +1041,8 @@ def _is_person(tokens: list[tuple[str, bool, bool]], i: int) -> bool:
     word, capitalised, possessive = tokens[i]
     if not capitalised or word in STOP_WORDS or word.isdigit():
         return False
+    if possessive and i + 1 < len(tokens) and tokens[i + 1][0] in USER_WORDS:
+        return False  # "Peroni's my beer of choice": "'s" is "is", and the fact is the user's
     if possessive or (i > 0 and tokens[i - 1][0] in SUBJECT_BEFORE):
         return True
     if i != 0 or len(tokens) < 2 or word in _TABLE_WORDS:  # "Choir has moved": a word the tables know is no name
@@ -1146,10 +1149,13 @@ def _aliases(tokens: list[tuple[str, bool, bool]]) -> dict[tuple[str, str], int]
     return found
 
 
+_ALIAS_HINT_RE = re.compile(r"\b(?:my|our|called|named)\b", re.IGNORECASE)
+
+
 def memory_aliases(text: str) -> str:
     """The names *text* gives the user's people and pets, as a JSON list of [name, relation, main]: "My husband's
     name is Raj" gives raj as husband (main 1), partner and family (main 0).  Stored in memory_aliases."""
-    if not any(c.isupper() for c in text[1:]) and not text[:1].isupper():
+    if not _ALIAS_HINT_RE.search(text[:ANALYSED_CHARS]):  # every pattern has one of these words: most texts have none
         return "[]"
     found = _aliases(_tokens(text[:ANALYSED_CHARS]))
     return json.dumps([[name, relation, main] for (name, relation), main in found.items()])
@@ -1512,7 +1518,12 @@ class MemoryStore:
             f" OR (main = 1 AND name IN ({','.join('?' * len(names))}))", asked + names).fetchall()
         if not rows:
             return wanted, frozenset()
-        mentions = frozenset(name for name, relation in rows if relation in relations)
+        named_as: dict[str, set[str]] = {}
+        for name, relation in rows:
+            named_as.setdefault(relation, set()).add(name)
+        # "my family", "my colleagues": a word that many names answer is about no one in particular
+        mentions = frozenset(name for relation in relations if len(named_as.get(relation, ())) <= ALIAS_NAMES
+                             for name in named_as.get(relation, ()))
         owner = wanted.owner | mentions | {relation for name, relation in rows if name in names}
         groups = []
         for group in wanted.groups:  # "What's the dog called?": the dog's name is one of the group's words
