@@ -1522,9 +1522,11 @@ class MemoryStore:
         for name, relation in rows:
             named_as.setdefault(relation, set()).add(name)
         # "my family", "my colleagues": a word that many names answer is about no one in particular
-        mentions = frozenset(name for relation in relations if len(named_as.get(relation, ())) <= ALIAS_NAMES
-                             for name in named_as.get(relation, ()))
-        owner = wanted.owner | mentions | {relation for name, relation in rows if name in names}
+        known_as = {name for relation in relations if len(named_as.get(relation, ())) <= ALIAS_NAMES
+                    for name in named_as.get(relation, ())}
+        # only a name Porter leaves whole is looked for in a memory's words ("oliver" is "oliv", as "olives" is)
+        mentions = frozenset(name for name in known_as if stem(name) == name)
+        owner = wanted.owner | known_as | {relation for name, relation in rows if name in names}
         groups = []
         for group in wanted.groups:  # "What's the dog called?": the dog's name is one of the group's words
             pets = {name for name, relation in rows if relation in group.exact}
@@ -1556,9 +1558,10 @@ class MemoryStore:
         terms = {group: f"content : {_fts_any(group.words)}" for group in groups}
         exact = {group: f"content : {_fts_any(group.exact)}" for group in rarest}
         whose = f"owner : {_fts_any(sorted(owner or {OWNER_USER}))}"  # no one named: the user, as _owner_rule
-        if mentions:  # "my husband": memories that mention Raj too
-            whose = f"({whose} OR content : {_fts_any(sorted(mentions))})"
+
         owned = [f"{whose} AND {term}" for group in rarest for term in (exact[group], terms[group])]
+        if mentions:  # "my husband": memories that mention Raj too ("I'm knitting Raj a jumper")
+            owned += [f"content : {_fts_any(sorted(mentions))} AND {terms[group]}" for group in rarest]
         pairs = [f"{terms[first]} AND {terms[second]}" for n, first in enumerate(groups[:PAIR_GROUPS])
                  for second in groups[n + 1:PAIR_GROUPS]]
         singles = [exact[group] for group in rarest] + [terms[group] for group in rarest if group not in common]
