@@ -825,6 +825,7 @@ NEWEST_PER_QUERY = 8  # ...and its newest
 OPTIMIZE_AFTER_ROWS = 1000  # add_many() merges the full-text indexes after storing this many rows
 ANALYSED_CHARS = 2000  # the re-rank reads only this much of a long memory
 ALIAS_NAMES = 6  # a relation known by more names than this ("family") adds none of them to a question
+ALIAS_RELATIONS = 1  # a name given to more relations than this adds none of them to a question
 
 
 def classify(text: str) -> tuple[str, int] | None:
@@ -1526,7 +1527,13 @@ class MemoryStore:
                     for name in named_as.get(relation, ())}
         # only a name Porter leaves whole is looked for in a memory's words ("oliver" is "oliv", as "olives" is)
         mentions = frozenset(name for name in known_as if stem(name) == name)
-        owner = wanted.owner | known_as | {relation for name, relation in rows if name in names}
+        relations_of: dict[str, set[str]] = {}
+        for name, relation in rows:
+            if name in names:
+                relations_of.setdefault(name, set()).add(relation)
+        # a name given to several relations ("my cousin Owen", "my colleague Owen") is not one person: none is added
+        also = {relation for found in relations_of.values() if len(found) <= ALIAS_RELATIONS for relation in found}
+        owner = wanted.owner | known_as | also
         groups = []
         for group in wanted.groups:  # "What's the dog called?": the dog's name is one of the group's words
             pets = {name for name, relation in rows if relation in group.exact}
