@@ -380,6 +380,21 @@ def test_migration_keeps_every_memory_and_finds_it(tmp_path: Path, version: int)
     store.close()
 
 
+def test_migration_5_learns_the_aliases_of_memories_already_stored(tmp_path: Path):
+    path = tmp_path / "v4.sqlite3"
+    db = timmy.connect(path)
+    for script in timmy.MIGRATIONS[:4]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version = 4")
+    db.executemany("INSERT INTO memories (content, topic, importance, role, created_at) VALUES (?, 'Personal Data', 5,"
+                   " 'User', ?)", [("Raj is allergic to walnuts", NOW.timestamp() - 86400),
+                                   ("My husband's name is Raj", NOW.timestamp() - 2 * 86400)])
+    db.close()
+    store = timmy.MemoryStore(path)
+    assert recalled(store, "Is my husband allergic to anything?", 1) == ["Raj is allergic to walnuts"]
+    store.close()
+
+
 # --- the benchmark's fresh set: a file of facts written elsewhere -----------------------------------
 
 def test_benchmark_stores_and_scores_extra_facts(tmp_path: Path):
