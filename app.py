@@ -1280,12 +1280,16 @@ class RecallQuery:
     state: bool = False  # about how things stand: memories of one day answer it less
 
 
+_ANY_FRAME_RE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _, _ in FRAMES))  # most messages have none
+
+
 def read_query(text: str) -> RecallQuery:
     """Read *text* for recall: owner words as memory_owner() finds them, and each content word's group."""
     tokens = _tokens(text)
     lowered = [word for word, _, _ in tokens]
     phrase = " ".join(lowered)
-    frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES if pattern.search(phrase)]
+    frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES
+              if pattern.search(phrase)] if _ANY_FRAME_RE.search(phrase) else []
     framed = set().union(*(replaced for _, replaced in frames))
     wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word))
                 for word in lowered
