@@ -350,6 +350,38 @@ MIGRATIONS = [
             + 4294967295 - memories.id, content, owner FROM memories;
     CREATE INDEX memories_fallback ON memories(importance, created_at);
     """,
+    # 5: the names the user gives their people and pets ("my husband's name is Raj", "our dog Biscuit"), from
+    # memory_aliases() (a Python function MemoryStore registers, returning a JSON list of [name, relation, main]),
+    # kept current by triggers as memories are stored, changed or forgotten; owners again, as memory_owner() no
+    # longer reads a table word starting a sentence ("Choir has moved") as a name; traits again ("we get paid" is
+    # no one-off).
+    """
+    CREATE TABLE memory_aliases (
+        memory_id INTEGER NOT NULL,
+        name TEXT NOT NULL,  -- lower case, as owners are stored: "raj"
+        relation TEXT NOT NULL,  -- an owner word of the relation ("husband", "partner") or a pet's kind ("beagle")
+        main INTEGER NOT NULL,  -- 1 for the relation as named, 0 for the broader words it is also stored under
+        PRIMARY KEY (memory_id, name, relation)
+    ) WITHOUT ROWID;
+    CREATE INDEX memory_aliases_relation ON memory_aliases(relation);
+    CREATE INDEX memory_aliases_name ON memory_aliases(name);
+    CREATE TRIGGER memories_aliases_ai AFTER INSERT ON memories BEGIN
+        INSERT OR IGNORE INTO memory_aliases SELECT new.id, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+            json_extract(value, '$[2]') FROM json_each(memory_aliases(new.content));
+    END;
+    CREATE TRIGGER memories_aliases_ad AFTER DELETE ON memories BEGIN
+        DELETE FROM memory_aliases WHERE memory_id = old.id;
+    END;
+    CREATE TRIGGER memories_aliases_au AFTER UPDATE OF content ON memories BEGIN
+        DELETE FROM memory_aliases WHERE memory_id = old.id;
+        INSERT OR IGNORE INTO memory_aliases SELECT new.id, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+            json_extract(value, '$[2]') FROM json_each(memory_aliases(new.content));
+    END;
+    INSERT OR IGNORE INTO memory_aliases SELECT memories.id, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+        json_extract(value, '$[2]') FROM memories, json_each(memory_aliases(memories.content));
+    UPDATE memories SET owner = memory_owner(content) WHERE owner != memory_owner(content);
+    UPDATE memories SET traits = memory_traits(content) WHERE traits != memory_traits(content);
+    """,
 ]
 
 
@@ -364,7 +396,7 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=5000")
-    for function in (memory_owner, memory_terms, memory_traits):  # migration 4 reads old memories with them
+    for function in (memory_owner, memory_terms, memory_traits, memory_aliases):  # migrations 4 and 5 use them
         db.create_function(function.__name__, 1, function, deterministic=True)
     return db
 
@@ -500,8 +532,8 @@ PAST_WORDS = frozenset("went met had was were did saw took came felt yesterday a
 PAST_QUESTION_RE = re.compile(r"\b(did|was|were|happened|used to|ago|last|ever)\b")
 ONE_OFF_RE = re.compile(r"\b(yesterday|ago|earlier today|last (night|week|month)|this (morning|afternoon|evening)|"
                         r"since (mon|tues|wednes|thurs|fri|satur|sun)day|"
-                        r"tonight|went|met|saw|took|came|felt|had|paid|lost|bought|watched|finished|tried|stayed|"
-                        r"rang|texted)\b")
+                        r"tonight|went|met|saw|took|came|felt|had|lost|bought|watched|finished|tried|stayed|"
+                        r"rang|texted|(?<!get )(?<!gets )paid)\b")  # "we get paid" is no one-off
 # What a memory must hold to answer each kind of question.
 PLACE_WORDS = frozenset("""home hospital school office surgery street road town city village park centre center
     abroad garden garage kitchen bedroom shed hutch""".split())
@@ -556,7 +588,8 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     # work and money
     ("work", "job", "career", "employer", "employed", "profession", "occupation", "shift", "shifts", "freelance"),
     ("remote", "remotely", "wfh"),
-    ("salary", "pay", "paid", "wage", "wages", "earn"),
+    ("salary", "pay", "paid", "payday", "wage", "wages", "earn", "payslip"),
+    ("leave", "holiday", "annual", "vacation"),
     ("interview", "applied", "application", "hiring"),
     ("save", "saving", "savings", "money"),
     ("charity", "volunteer", "volunteering", "fundraising", "sponsored"),
@@ -571,7 +604,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("operation", "surgery", "op", "procedure", "replacement", "operated"),
     ("break", "broke", "broken", "fracture", "fractured"),
     ("headache", "migraine"),
-    ("sleep", "sleeping", "asleep", "insomnia", "tired"),
+    ("sleep", "sleeping", "asleep", "insomnia", "tired", "bed", "bedtime"),
+    ("anaemic", "anaemia", "anemic", "anemia", "iron"),
+    ("jab", "vaccine", "vaccination", "vaccinated", "booster", "injection"),
     ("eyesight", "sight", "vision", "eyes", "glasses", "lenses", "contacts", "specs", "blind"),
     ("noise", "sound", "sounds", "loud"),
     ("hearing", "deaf", "ears"),
@@ -584,7 +619,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("like", "love", "favourite", "favorite", "enjoy", "fan", "prefer", "best"),
     ("hate", "dislike", "stand", "bear", "loathe", "detest", "annoy", "annoys", "annoying", "irritate", "irritates"),
     ("afraid", "scared", "frightened", "fear", "phobia", "terrified", "anxious", "nervous", "worried"),
-    ("support", "supporter", "follow"),
+    ("support", "supporter", "supporters", "follow", "fan"),
     # food and drink
     ("eat", "eating", "food", "meal", "dish", "dinner", "lunch", "breakfast", "restaurant"),
     ("drink", "drinking", "drinks"),
@@ -605,6 +640,12 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("swim", "swimming", "swimmer", "water", "pool"),
     ("dance", "dancing"),
     ("school", "primary", "secondary", "nursery"),
+    ("university", "uni", "degree", "college", "graduated", "studied"),
+    ("plan", "planning", "organising", "organizing", "organise", "organize", "arranging", "arrange"),
+    ("make", "making", "knitting", "sewing", "crochet", "baking", "building"),
+    ("energy", "gas", "electric", "electricity", "supplier"),
+    ("court", "jury", "trial"),
+    ("week", "weekdays", "weekday"),
     ("tech", "technology", "software", "programming", "stack"),
 )
 # Irregular verbs, whose forms Porter's stemmer leaves apart ("grew" is not "grow"): a question's form finds the
@@ -621,8 +662,15 @@ IRREGULAR_VERBS: tuple[tuple[str, ...], ...] = tuple(tuple(forms.split()) for fo
     understand understood; hear heard; fight fought; feed fed""".split(";"))
 # A general word and the particular things it covers, one way: "instrument" finds "cello", not the reverse.
 KINDS: dict[str, tuple[str, ...]] = {
-    "pet": tuple("""cat dog kitten puppy rabbit hamster guinea tortoise parrot budgie goldfish fish horse ferret
-        snake lizard bird""".split()),
+    "pet": tuple("""cat dog kitten puppy rabbit bunny hamster guinea gerbil mouse mice rat tortoise turtle parrot
+        budgie goldfish fish horse pony ferret snake lizard gecko bird hen hens chicken chickens duck ducks""".split()),
+    "fish": tuple("goldfish koi guppy guppies tetra tetras betta angelfish carp".split()),
+    "lizard": tuple("gecko geckos iguana chameleon skink dragon".split()),
+    "reptile": tuple("""gecko geckos iguana chameleon skink dragon lizard snake python corn tortoise terrapin turtle
+        """.split()),
+    "chicken": tuple("hen hens rooster cockerel bantam bantams pullet chicks".split()),
+    "poultry": tuple("hen hens chicken chickens rooster cockerel duck ducks geese goose".split()),
+    "rodent": tuple("hamster gerbil mouse mice rat rats guinea chinchilla degu".split()),
     "dog": tuple("""beagle labrador spaniel terrier collie poodle pug dachshund retriever greyhound whippet husky
         corgi alsatian schnauzer chihuahua""".split()),
     "instrument": tuple("""piano guitar cello violin viola drums flute clarinet trumpet saxophone ukulele harp
@@ -639,7 +687,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "illness": tuple("""dementia alzheimers diabetes diabetic asthma cancer arthritis epilepsy depression anxiety
         migraines parkinsons eczema psoriasis angina crohns insomnia""".split()),
     "renovation": tuple("kitchen bathroom extension loft conservatory roof".split()),
-    "operation": tuple("appendix tonsils gallbladder cataract hernia bypass".split()),
+    "operation": tuple("appendix tonsils gallbladder cataract hernia bypass grommets stitches keyhole".split()),
     "heart": tuple("pressure cholesterol cardiac angina palpitations".split()),
     "bone": tuple("wrist arm leg ankle collarbone rib hip finger toe nose elbow knee shoulder jaw skull".split()),
     "drink": tuple("tea coffee wine beer juice water".split()),
@@ -648,6 +696,39 @@ KINDS: dict[str, tuple[str, ...]] = {
     "programming": tuple("python java javascript typescript ruby rust golang sql postgres mysql kotlin swift".split()),
     "family": tuple("""mum dad mother father sister brother son daughter cousin aunt uncle niece nephew grandma
         grandad nan gran grandson granddaughter""".split()),
+    # sport: where a player plays, and what a team is called
+    "position": tuple("""goal goalkeeper keeper goalie defender defence midfield midfielder striker forward winger
+        wing centre fullback prop hooker scrum flanker bowler batsman batter wicketkeeper pitcher catcher captain
+        attack""".split()),
+    "team": tuple("""club fc united city rovers rangers wanderers athletic albion county hotspur villa bears
+        fan supporter""".split()),
+    # food and drink
+    "bar": tuple("beer lager ale cider pint wine gin vodka whisky rum cocktail prosecco".split()),
+    "pub": tuple("beer lager ale cider pint".split()),
+    "indian": tuple("""curry jalfrezi tikka masala korma balti biryani bhuna dhansak vindaloo madras naan paneer dhal
+        dal samosa bhaji poppadoms""".split()),
+    "takeaway": tuple("""curry pizza chinese indian thai kebab chippy burger sushi jalfrezi tikka korma noodles
+        deliveroo""".split()),
+    "food": tuple("""fruit vegetables meat fish cheese bread pasta rice curry pizza chocolate cake nuts""".split()),
+    "nut": tuple("""walnut walnuts peanut peanuts almond almonds cashew cashews hazelnut hazelnuts pistachio pistachios
+        pecan pecans brazil""".split()),
+    "supermarket": tuple("""tesco sainsbury sainsburys asda morrisons waitrose aldi lidl ocado coop iceland marks
+        spencer""".split()),
+    "shop": tuple("supermarket tesco sainsbury sainsburys asda morrisons waitrose aldi lidl ocado groceries".split()),
+    # health: specialists, devices and procedures
+    "doctor": tuple("""gp consultant specialist podiatrist chiropodist dermatologist cardiologist optician optometrist
+        physio physiotherapist psychiatrist psychologist surgeon paediatrician audiologist""".split()),
+    "device": tuple("""cpap inhaler pacemaker hearing aid aids monitor pump brace splint crutches glasses""".split()),
+    "vaccine": tuple("jab jabs booster flu injection vaccination".split()),
+    # the theatre and shows
+    "theatre": tuple("musical musicals play panto pantomime opera ballet show tickets hippodrome".split()),
+    "show": tuple("musical musicals panto pantomime opera ballet gig concert tickets".split()),
+    # places and homes
+    "university": tuple("uni degree graduated graduate college masters phd undergraduate campus".split()),
+    "supplier": tuple("energy gas electric electricity broadband octopus edf eon ovo".split()),
+    "energy": tuple("gas electric electricity octopus edf eon ovo".split()),
+    "court": tuple("jury juror trial magistrates solicitor judge".split()),
+    "safety": tuple("fire warden aider evacuation alarm".split()),
 }
 # Occupations: what people answer to "What do you do?"; a kind of job, as a beagle is a kind of dog.
 # Not those people mostly name as someone who serves them: "my dentist appointment", "the vet", "my GP".
@@ -655,7 +736,8 @@ OCCUPATIONS = tuple("""nurse surgeon midwife paramedic pharmacist physiotherapis
     tutor developer programmer engineer designer architect scientist researcher analyst consultant accountant
     lawyer solicitor barrister photographer journalist writer editor librarian plumber electrician carpenter
     mechanic pilot firefighter soldier farmer chef waiter waitress receptionist administrator secretary musician
-    artist actor student retired unemployed self""".split())
+    artist actor student retired unemployed self biologist chemist physicist astronaut police officer
+    dancer singer vicar priest minister baker butcher builder teaches""".split())
 # Countries: what "abroad", "overseas" and a trip away are about.
 COUNTRIES = tuple("""france spain italy germany portugal greece netherlands belgium switzerland austria ireland
     scotland wales iceland norway sweden denmark finland poland croatia turkey egypt morocco kenya india china japan
@@ -668,6 +750,11 @@ FESTIVALS = tuple("""glastonbury download latitude boomtown bestival creamfields
 KINDS.update(dict.fromkeys(("job", "career", "profession", "occupation"), OCCUPATIONS))
 KINDS.update(dict.fromkeys(("country", "abroad", "overseas", "travel", "trip", "holiday"), COUNTRIES))
 KINDS.update(festival=FESTIVALS)
+KINDS.update(hen=KINDS["chicken"], jab=KINDS["vaccine"], uni=KINDS["university"], college=KINDS["university"],
+             musical=KINDS["theatre"], club=KINDS["team"])
+# A pet's kind, which "our dog Biscuit" or "a gecko called Norbert" names: an alias's relation.
+PET_KINDS = frozenset((*KINDS["pet"], *KINDS["dog"], *KINDS["bird"], *KINDS["fish"], *KINDS["reptile"],
+                       *KINDS["chicken"], *KINDS["rodent"]))
 KINDS.update(animal=KINDS["pet"], medication=KINDS["medicine"], relative=KINDS["family"])
 KINDS.update(dict.fromkeys(("ill", "sick", "unwell", "condition", "disease"), KINDS["illness"]))
 # Question frames that ask about something no single word of them names: "How old am I?" asks for an age or a
@@ -695,6 +782,14 @@ FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...], frozenset[str]], ...] = (
     (re.compile(r"\bnext door\b"), ("neighbour", "neighbours", "neighbor"), frozenset({"next", "door"})),
     (re.compile(r"\bbuilding work\b"), ("renovation", "builders"), frozenset({"building", "work"})),
     (re.compile(r"\b(eat|have) in the morning\b"), ("breakfast",), frozenset({"morning"})),
+    # British English: "the work Christmas do" is a party, "days off" are leave, "locked out" wants a key
+    (re.compile(r"\b(christmas|leaving|birthday|work|office|summer|retirement) do\b"), ("party",), frozenset()),
+    (re.compile(r"\b(days?|time) off\b"), ("leave", "holiday", "annual"), frozenset({"off"})),
+    (re.compile(r"\blocked out\b|\bget in\b"), ("key", "keys", "spare"), frozenset({"locked", "get"})),
+    (re.compile(r"\bholiday (home|house|cottage|let)\b"), ("caravan", "cottage", "chalet", "lodge", "villa",
+                                                             "timeshare"), frozenset({"home", "house"})),
+    (re.compile(r"\b(taken|take|takes) out\b"), ("walk", "walks", "walker", "walked"), frozenset({"taken", "take"})),
+    (re.compile(r"\bfoot doctor\b|\bmy feet\b"), ("podiatrist", "chiropodist", "foot", "feet"), frozenset()),
 )
 
 # Ranking: bm25 relevance over the groups first; the rules below add or take away in the same units.
@@ -729,6 +824,8 @@ SHORTEST_PER_QUERY = 20  # ...this many, of its shortest memories (bm25's order 
 NEWEST_PER_QUERY = 8  # ...and its newest
 OPTIMIZE_AFTER_ROWS = 1000  # add_many() merges the full-text indexes after storing this many rows
 ANALYSED_CHARS = 2000  # the re-rank reads only this much of a long memory
+ALIAS_NAMES = 6  # a relation known by more names than this ("family") adds none of them to a question
+ALIAS_RELATIONS = 1  # a name given to more relations than this adds none of them to a question
 
 
 def classify(text: str) -> tuple[str, int] | None:
@@ -934,8 +1031,9 @@ def _after_my(tokens: list[tuple[str, bool, bool]], i: int) -> list[str]:
             if tokens[i - 1][2]:
                 break
         owners = list(ROLES.get(phrase[-1], (OWNER_USER,))) if phrase else [OWNER_USER]
-    if i < n and tokens[i][1] and tokens[i][0] not in STOP_WORDS:
-        owners.append(tokens[i][0])  # "my sister Emma", "my cat Winston", "my youngest, Isla"
+    name = _name_at(tokens, i) if i < n else None
+    if name:
+        owners.append(name)  # "my sister Emma", "my cat Winston", "my youngest, Isla", "my husband's name is Raj"
     return owners
 
 
@@ -944,9 +1042,16 @@ def _is_person(tokens: list[tuple[str, bool, bool]], i: int) -> bool:
     word, capitalised, possessive = tokens[i]
     if not capitalised or word in STOP_WORDS or word.isdigit():
         return False
+    if possessive and i + 1 < len(tokens) and tokens[i + 1][0] in USER_WORDS:
+        return False  # "Peroni's my beer of choice": "'s" is "is", and the fact is the user's
     if possessive or (i > 0 and tokens[i - 1][0] in SUBJECT_BEFORE):
         return True
-    return i == 0 and len(tokens) > 1 and tokens[1][0] in SUBJECT_AFTER
+    if i != 0 or len(tokens) < 2 or word in _TABLE_WORDS:  # "Choir has moved": a word the tables know is no name
+        return False
+    after, capital, _ = tokens[1]
+    # "Sarah lives in Leeds", "Emma teaches maths": a verb of the third person after the first word
+    return after in SUBJECT_AFTER or (not capital and after.endswith("s") and after not in STOP_WORDS
+                                      and not after.endswith("ss"))
 
 
 def _owner_words(tokens: list[tuple[str, bool, bool]]) -> list[str]:
@@ -977,6 +1082,84 @@ def memory_owner(text: str) -> str:
     relation is that relation ("my sister Emma's cat" is sister and emma), a name is that person.
     """
     return " ".join(sorted(set(_owner_words(_tokens(text)))))
+
+
+def _name_at(tokens: list[tuple[str, bool, bool]], i: int) -> str | None:
+    """The name given at *i*, just after a relation or a pet's kind: "sister Emma", "husband's name is Raj", "son is
+    called Oliver", "youngest, Isla"; None if there is none."""
+    n = len(tokens)
+    if i < n and tokens[i][0] == "name" and tokens[i - 1][2] and i + 1 < n and tokens[i + 1][0] == "is":
+        i += 2  # "my husband's name is Raj"
+    elif i + 1 < n and tokens[i][0] in ("is", "was") and tokens[i + 1][0] in NAMING_WORDS:
+        i += 2  # "my son is called Oliver"
+    if i < n and tokens[i][1] and tokens[i][0] not in STOP_WORDS and tokens[i][0] not in USER_WORDS:
+        return tokens[i][0]
+    return None
+
+
+def _relation_named(tokens: list[tuple[str, bool, bool]], i: int) -> tuple[list[str], int] | None:
+    """The relation, role or pet kind at *i* (after "my"/"our" and any adjectives) with the index after it: the
+    owner words of a relation or role (the one named first), or the pet's kind alone; None for anything else."""
+    n = len(tokens)
+    while i + 1 < n and tokens[i][0] in RELATION_ADJECTIVES and not tokens[i + 1][1]:
+        i += 1  # "my little sister", "our old cat"
+    if i >= n or tokens[i][1]:
+        return None
+    word = tokens[i][0]
+    if word in RELATIONS:
+        return _relation_at(tokens, i)
+    if word in ROLES:
+        return list(ROLES[word]), i + 1
+    if word in PET_KINDS:
+        return [word], i + 1
+    return None
+
+
+def _aliases(tokens: list[tuple[str, bool, bool]]) -> dict[tuple[str, str], int]:
+    """(name, relation) -> main for each name *tokens* give someone: "my sister Emma", "my husband's name is Raj",
+    "Raj, my husband", "Raj is my husband", "our dog Biscuit", "a gecko called Norbert"."""
+    found: dict[tuple[str, str], int] = {}
+    n = len(tokens)
+
+    def learn(name: str, owners: list[str]) -> None:
+        for rank, owner in enumerate(owners):
+            found[name, owner] = max(found.get((name, owner), 0), int(rank == 0))
+
+    for i, (word, capital, _) in enumerate(tokens):
+        if word in ("my", "our"):
+            relation = _relation_named(tokens, i + 1)
+            if relation:
+                name = _name_at(tokens, relation[1])
+                at = relation[1]
+                if not name and relation[0][0] in PET_KINDS and at + 1 < len(tokens) and tokens[at][0] == "is":
+                    name = _name_at(tokens, at + 1)  # "my cat is Winston" (not "my husband is Welsh")
+                if name:
+                    learn(name, relation[0])
+        elif word in NAMING_WORDS and i + 1 < n and tokens[i + 1][1] and i > 0:
+            kind = i - 1 - (i > 1 and tokens[i - 1][0] in ("is", "was"))  # "a beagle called", "gecko is called"
+            others = any(possessive for _, _, possessive in tokens[max(0, kind - 3):kind])  # "Bella's dog is called"
+            if tokens[kind][0] in PET_KINDS and not others and _owner_words(tokens)[:1] == [OWNER_USER]:
+                learn(tokens[i + 1][0], [tokens[kind][0]])
+        elif capital and word not in STOP_WORDS and word not in USER_WORDS and word not in _TABLE_WORDS:
+            after = i + 1 + (i + 1 < n and tokens[i + 1][0] in ("is", "was"))  # "Raj, my husband", "Raj is my ..."
+            if after + 1 < n and tokens[after][0] == "my":
+                relation = _relation_named(tokens, after + 1)
+                if relation and relation[0][0] not in PET_KINDS:
+                    learn(word, relation[0])
+    found.pop((OWNER_USER, OWNER_USER), None)
+    return found
+
+
+_ALIAS_HINT_RE = re.compile(r"\b(?:my|our|called|named)\b", re.IGNORECASE)
+
+
+def memory_aliases(text: str) -> str:
+    """The names *text* gives the user's people and pets, as a JSON list of [name, relation, main]: "My husband's
+    name is Raj" gives raj as husband (main 1), partner and family (main 0).  Stored in memory_aliases."""
+    if not _ALIAS_HINT_RE.search(text[:ANALYSED_CHARS]):  # every pattern has one of these words: most texts have none
+        return "[]"
+    found = _aliases(_tokens(text[:ANALYSED_CHARS]))
+    return json.dumps([[name, relation, main] for (name, relation), main in found.items()])
 
 
 _NAME_RE = re.compile(r"(?<![.!?])\s([A-Z][a-z]+)")
@@ -1042,7 +1225,16 @@ def memory_terms(text: str) -> str:
 
 def _expand(word: str) -> set[str]:
     """*word* with its synonyms and, for a general word, the particular things it covers."""
-    return {word, *_FORMS_OF.get(stem(word), ()), *_SYNONYMS_OF.get(stem(word), ()), *_KINDS_OF.get(stem(word), ())}
+    return {word, *_FORMS_OF.get(stem(word), ()), *_SYNONYMS_OF.get(stem(word), ()), *_KINDS_OF.get(stem(word), ()),
+            *_agent_forms(word)}
+
+
+def _agent_forms(word: str) -> tuple[str, ...]:
+    """A doer's verb and the verb's doer, which Porter leaves apart: "cleaner" and "cleans", "teacher" and
+    "teaches", "walker" and "walks"."""
+    if len(word) > 5 and word.endswith("er"):
+        return word[:-2], word[:-2] + "s", word[:-1] + "s"  # cleaner: clean, cleans; (driver:) drives
+    return ()
 
 
 def _synonym_index() -> dict[str, set[str]]:
@@ -1056,6 +1248,10 @@ def _synonym_index() -> dict[str, set[str]]:
 _SYNONYMS_OF = _synonym_index()  # stem -> every word of every synonym group it is in
 _KINDS_OF = {stem(general): kinds for general, kinds in KINDS.items()}  # "pets" finds the kinds of "pet" too
 _FORMS_OF = {stem(form): forms for forms in IRREGULAR_VERBS for form in forms}  # "grew" -> grow, grew, grown
+# Every word the tables know: a capitalised one starting a sentence is a common word, not a name ("Choir has ...").
+_TABLE_WORDS = frozenset({*(word for group in SYNONYMS for word in group), *KINDS,
+                          *(word for kinds in KINDS.values() for word in kinds), *PLACE_WORDS, *TIME_WORDS,
+                          *HABIT_WORDS, *NUMBER_WORDS, *RELATIONS, *ROLES} - set(RELATION_ADJECTIVES))
 
 
 @dataclass(frozen=True)
@@ -1084,12 +1280,16 @@ class RecallQuery:
     state: bool = False  # about how things stand: memories of one day answer it less
 
 
+_ANY_FRAME_RE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _, _ in FRAMES))  # most messages have none
+
+
 def read_query(text: str) -> RecallQuery:
     """Read *text* for recall: owner words as memory_owner() finds them, and each content word's group."""
     tokens = _tokens(text)
     lowered = [word for word, _, _ in tokens]
     phrase = " ".join(lowered)
-    frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES if pattern.search(phrase)]
+    frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES
+              if pattern.search(phrase)] if _ANY_FRAME_RE.search(phrase) else []
     framed = set().union(*(replaced for _, replaced in frames))
     wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word))
                 for word in lowered
@@ -1110,6 +1310,8 @@ def read_query(text: str) -> RecallQuery:
     wants = frozenset(kind for kind, pattern in ANSWER_KINDS.items() if pattern.search(phrase))
     ahead = bool(AHEAD_RE.search(phrase))
     owner = _asked_owner(_owner_words(tokens))
+    if owner == {OWNER_USER}:  # "What am I making for my husband?" asks about the husband
+        owner = _relation_asked_later(tokens) or owner
     if owner == {OWNER_USER} and "who" in lowered:  # "Who do we rent from?": someone in the user's life
         owner = _USER_AND_PEOPLE
     return RecallQuery(owner, tuple(groups), wants,
@@ -1117,6 +1319,19 @@ def read_query(text: str) -> RecallQuery:
                        state=not ahead and not PAST_QUESTION_RE.search(phrase))
 
 
+def _relation_asked_later(tokens: list[tuple[str, bool, bool]]) -> frozenset[str]:
+    """The relation of a "my <relation>" after the user in a question: "What am I planning for my sister?" asks
+    about the sister.  Roles are left out: "When do I see my dentist?" asks about the user's appointment."""
+    for i, (word, _, _) in enumerate(tokens[:-1]):
+        if word in ("my", "our"):
+            relation = _relation_named(tokens, i + 1)
+            if relation and relation[0][0] not in PET_KINDS and tokens[relation[1] - 1][0] in RELATIONS:
+                return _asked_owner(relation[0])
+    return frozenset()
+
+
+# The owner words of relations and roles: any other owner word but "user" is a name.
+_PEOPLE_WORDS = frozenset(word for owners in (*RELATIONS.values(), *ROLES.values()) for word in owners)
 # The owners a question about the user's own people asks for: the user, and every relation and role.
 _USER_AND_PEOPLE = frozenset({OWNER_USER, *(word for owners in (*RELATIONS.values(), *ROLES.values())
                                             for word in owners)})
@@ -1267,30 +1482,80 @@ class MemoryStore:
         moment = (now or dt.datetime.now()).timestamp()
         wanted = read_query(query)
         with self._lock:
+            wanted, mentions = self._with_aliases(wanted)
             total = self._db.execute("SELECT max(id) FROM memories").fetchone()[0] or 0  # about the count, in O(1)
             counts = {group: self._matches(f"content : {_fts_any(group.words)}")
                       for group in wanted.groups[:COUNTED_GROUPS]}
             groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)
-            common = {g for g in groups if counts[g] >= min(COUNTED_MATCHES, COMMON_SHARE * total)}
-            ids = self._candidate_ids(wanted.owner, groups, common)
+            common = {g for g in groups  # a small store has no common word: each group is queried whole
+                      if counts[g] >= max(SHORTEST_PER_QUERY, min(COUNTED_MATCHES, COMMON_SHARE * total))}
+            ids = self._candidate_ids(wanted.owner, groups, common, mentions)
             if not ids:
                 rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories"
                                         " ORDER BY importance DESC, created_at DESC LIMIT ?", (k,)).fetchall()
                 return [_memory(row) for row in rows]
             rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN"
                                     f" ({','.join('?' * len(ids))})", list(ids)).fetchall()
-            scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment)
+            scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment,
+                             frozenset(stem(name) for name in mentions))
             best = _unrepeated(heapq.nlargest(k * REPEAT_POOL, rows, key=scorer.score), k)
             found = {row[0]: row for row in self._db.execute(
                 f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(best))})", best)}
         return [_memory(found[n]) for n in best]
+
+    def _with_aliases(self, wanted: RecallQuery) -> tuple[RecallQuery, frozenset[str]]:
+        """*wanted* with the names the user gave its people and pets, and the names its relations go by.
+
+        A question about "my husband" is also about Raj, if a memory said "My husband's name is Raj": memories
+        of Raj are the husband's, and one that mentions Raj ("I'm knitting Raj a jumper") is about him.  A
+        question about Raj is also about the husband's memories, and "the dog" also finds "Biscuit".
+        """
+        if wanted.owner is _USER_AND_PEOPLE:  # "Who do we rent from?": anyone, no one in particular
+            return wanted, frozenset()
+        relations = [word for word in wanted.owner if word in _PEOPLE_WORDS]
+        names = [word for word in wanted.owner if word not in _PEOPLE_WORDS and word != OWNER_USER]
+        kinds = sorted({word for group in wanted.groups for word in group.exact if word in PET_KINDS})
+        if not (relations or names or kinds):
+            return wanted, frozenset()
+        asked = relations + kinds
+        rows = self._db.execute(
+            f"SELECT DISTINCT name, relation FROM memory_aliases WHERE relation IN ({','.join('?' * len(asked))})"
+            f" OR (main = 1 AND name IN ({','.join('?' * len(names))}))", asked + names).fetchall()
+        if not rows:
+            return wanted, frozenset()
+        named_as: dict[str, set[str]] = {}
+        for name, relation in rows:
+            named_as.setdefault(relation, set()).add(name)
+        # "my family", "my colleagues": a word that many names answer is about no one in particular
+        known_as = {name for relation in relations if len(named_as.get(relation, ())) <= ALIAS_NAMES
+                    for name in named_as.get(relation, ())}
+        # only a name Porter leaves whole is looked for in a memory's words ("oliver" is "oliv", as "olives" is)
+        mentions = frozenset(name for name in known_as if stem(name) == name)
+        relations_of: dict[str, set[str]] = {}
+        for name, relation in rows:
+            if name in names:
+                relations_of.setdefault(name, set()).add(relation)
+        # a name given to several relations ("my cousin Owen", "my colleague Owen") is not one person: none is added
+        also = {relation for found in relations_of.values() if len(found) <= ALIAS_RELATIONS for relation in found}
+        owner = wanted.owner | known_as | also
+        groups = []
+        for group in wanted.groups:  # "What's the dog called?": the dog's name is one of the group's words
+            pets = {name for name, relation in rows if relation in group.exact}
+            if pets:
+                pet_stems = frozenset(stem(name) for name in pets)
+                group = TermGroup(tuple(sorted({*group.words, *pets})), group.stems | pet_stems,
+                                  group.exact + tuple(sorted(pets)), group.exact_stems | pet_stems)
+            groups.append(group)
+        return RecallQuery(frozenset(owner), tuple(groups), wanted.wants, wants_latest=wanted.wants_latest,
+                           ahead=wanted.ahead, state=wanted.state), mentions
 
     def _matches(self, match: str, limit: int = COUNTED_MATCHES) -> int:
         """How many memories *match*, counted up to *limit*: enough to tell rare words from common."""
         return self._db.execute("SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ?"
                                 " LIMIT ?)", (match, limit)).fetchone()[0]
 
-    def _candidate_ids(self, owner: frozenset[str], groups: list[TermGroup], common: set[TermGroup]) -> set[int]:
+    def _candidate_ids(self, owner: frozenset[str], groups: list[TermGroup], common: set[TermGroup],
+                       mentions: frozenset[str] = frozenset()) -> set[int]:
         """Ids from a few full-text queries, most specific first, each reading only the rows it returns.
 
         The queries: the owner AND each of the rarest groups (the question's
@@ -1304,7 +1569,10 @@ class MemoryStore:
         terms = {group: f"content : {_fts_any(group.words)}" for group in groups}
         exact = {group: f"content : {_fts_any(group.exact)}" for group in rarest}
         whose = f"owner : {_fts_any(sorted(owner or {OWNER_USER}))}"  # no one named: the user, as _owner_rule
+
         owned = [f"{whose} AND {term}" for group in rarest for term in (exact[group], terms[group])]
+        if mentions:  # "my husband": memories that mention Raj too ("I'm knitting Raj a jumper")
+            owned += [f"content : {_fts_any(sorted(mentions))} AND {terms[group]}" for group in rarest]
         pairs = [f"{terms[first]} AND {terms[second]}" for n, first in enumerate(groups[:PAIR_GROUPS])
                  for second in groups[n + 1:PAIR_GROUPS]]
         singles = [exact[group] for group in rarest] + [terms[group] for group in rarest if group not in common]
@@ -1352,8 +1620,10 @@ _LENGTH_KEY_IDS = 2 ** 32  # memories_by_length's rowid is words * 2^32 + 2^32 -
 class _Scorer:
     """Scores memory rows for one query: relevance and rules first, importance and recency as nudges."""
 
-    def __init__(self, wanted: RecallQuery, weights: dict[TermGroup, float], moment: float) -> None:
+    def __init__(self, wanted: RecallQuery, weights: dict[TermGroup, float], moment: float,
+                 mentions: frozenset[str] = frozenset()) -> None:
         self.wanted = wanted
+        self.mentions = mentions  # stems of the names of the people asked about: a memory naming one is theirs
         self.moment = moment
         self.groups = [group for group in wanted.groups if group in weights]  # in the question's order
         self.weights = [weights[group] for group in self.groups]
@@ -1388,6 +1658,8 @@ class _Scorer:
         by_owner = self._by_owner.get(owner)
         if by_owner is None:
             by_owner = self._by_owner[owner] = _owner_rule(self.wanted.owner, owner)
+        if by_owner < OWNER_MATCH and self.mentions and not self.mentions.isdisjoint(tokens):
+            by_owner = OWNER_MATCH  # "I'm knitting Raj a jumper" is about Raj, the husband asked about
         by_traits = self._by_traits.get(traits)
         if by_traits is None:
             by_traits = self._by_traits[traits] = _trait_rules(self.wanted, traits)

@@ -60,7 +60,7 @@ def test_a_question_keeps_no_contraction_fragments():
     ("My cat Winston hates the vet", "user winston"),
     ("My sister's cat is Luna", "family sister"),
     ("My sister Emma lives in Cardiff", "emma family sister"),
-    ("My mum's name is Margaret", "family mother"),
+    ("My mum's name is Margaret", "family margaret mother"),
     ("My best friend Maya lives in Toronto", "friend maya"),
     ("My mother-in-law is visiting over Christmas", "family motherinlaw"),
     ("My old teacher lives in Leeds", "teacher"),
@@ -152,6 +152,97 @@ def test_synonyms_and_kinds(memory):
 ])
 def test_paraphrase_rules(memory, fact: str, question: str, decoy: str):
     """The fact shares no word with the question: without the rule it is not a candidate at all."""
+    remember(memory, fact, 400)
+    remember(memory, decoy, 2)
+    assert fact in recalled(memory, question, 2)
+
+
+# --- names for relations: "my husband's name is Raj", then "Raj is allergic to walnuts" ------------------
+
+@pytest.mark.parametrize(("text", "aliases"), [
+    ("My husband's name is Raj", {("raj", "husband"), ("raj", "partner"), ("raj", "family")}),
+    ("My sister Emma lives in Cardiff", {("emma", "sister"), ("emma", "family")}),
+    ("My son is called Oliver", {("oliver", "son"), ("oliver", "child"), ("oliver", "family")}),
+    ("Raj, my husband, hates cheese", {("raj", "husband"), ("raj", "partner"), ("raj", "family")}),
+    ("Our dog Biscuit is afraid of the hoover", {("biscuit", "dog")}),
+    ("We have a beagle called Biscuit", {("biscuit", "beagle")}),
+    ("My cat is Winston", {("winston", "cat")}),
+    ("Bella's son is called Owen", set()),  # someone else's son
+    ("Sara just adopted a ferret called Alfie", set()),  # someone else's pet
+    ("My husband is Welsh", set()),  # "is" + a capital names a pet, not a relation
+])
+def test_memory_aliases(text: str, aliases: set[tuple[str, str]]):
+    assert {(name, relation) for name, relation, _ in timmy.json.loads(timmy.memory_aliases(text))} == aliases
+
+
+@pytest.mark.parametrize("introduced_first", [True, False])
+def test_a_relation_finds_the_memories_of_its_name(memory, introduced_first: bool):
+    facts = ["My husband's name is Raj", "Raj is allergic to walnuts"]
+    for n, text in enumerate(facts if introduced_first else facts[::-1]):
+        remember(memory, text, 100 - n)
+    remember(memory, "Tom is allergic to cats", 1)
+    remember(memory, "I'm allergic to penicillin", 500)
+    assert recalled(memory, "Is my husband allergic to anything?", 1) == ["Raj is allergic to walnuts"]
+    # and the other way: a question naming Raj finds what the husband's memories say
+    remember(memory, "My husband works as a plumber", 3)
+    assert "My husband works as a plumber" in recalled(memory, "What does Raj do for a living?", 2)
+
+
+def test_a_memory_that_mentions_the_name_is_about_the_relation(memory):
+    remember(memory, "My husband Raj loves jumpers", 300)
+    remember(memory, "I'm knitting Raj a cable-knit jumper for Christmas", 30)
+    remember(memory, "I'm knitting a scarf for Tom", 2)
+    assert recalled(memory, "What am I making for my husband?", 1)[0].startswith("I'm knitting Raj")
+
+
+def test_two_people_of_one_relation_are_both_found(memory):
+    remember(memory, "My son Oliver starts secondary school in September", 60)
+    remember(memory, "My son Leo is learning the trumpet", 40)
+    remember(memory, "Oliver plays in goal for the Redland Rovers", 20)
+    remember(memory, "Leo plays the trumpet in the school band", 10)
+    remember(memory, "Tom plays in goal for his pub team", 2)
+    found = recalled(memory, "What position does my son play?", 2)
+    assert found[0] == "Oliver plays in goal for the Redland Rovers"
+    assert "Tom plays in goal for his pub team" not in recalled(memory, "What does my son play?", 3)
+
+
+def test_forgetting_the_introduction_forgets_the_alias(memory):
+    remember(memory, "My husband's name is Raj", 100)
+    remember(memory, "Raj is allergic to walnuts", 50)
+    introduction = next(m for m in memory.memories() if m.content == "My husband's name is Raj")
+    assert memory.forget(introduction.id) is not None
+    with memory._lock:
+        assert memory._db.execute("SELECT count(*) FROM memory_aliases").fetchone()[0] == 0
+    remember(memory, "My husband has a cold", 5)
+    wanted, mentions = memory._with_aliases(timmy.read_query("Is my husband allergic to anything?"))
+    assert mentions == frozenset() and "raj" not in wanted.owner
+
+
+def test_a_pet_kind_finds_the_pets_name(memory):
+    remember(memory, "We have a beagle called Biscuit", 400)
+    remember(memory, "Biscuit sleeps in the kitchen", 30)
+    remember(memory, "Tom's dog sleeps in the garage", 2)
+    assert recalled(memory, "Where does the dog sleep?", 1) == ["Biscuit sleeps in the kitchen"]
+
+
+# --- general words find the particular ones (hypernyms) ---------------------------------------------
+
+@pytest.mark.parametrize(("fact", "question", "decoy"), [
+    ("The kids named the two goldfish Bubble and Squeak", "What are the fish called?", "Tom called about the car"),
+    ("We've got four hens now", "How many chickens do we have?", "We have two cars now"),
+    ("My leopard gecko is called Norbert", "What's my lizard called?", "My cousin is called Norbert's dad"),
+    ("I've got a hamster called Nibbles", "What pets do I have?", "I have a meeting on Friday"),
+    ("I've only got six days of annual leave left", "How many days off do I have left?",
+     "I have three days left on the project"),
+    ("Oliver plays in goal for the Redland Rovers", "What position does Oliver play?",
+     "Oliver played a game on his phone"),
+    ("I've got a podiatrist appointment on Friday", "When am I seeing the foot doctor?", "Tom stubbed his foot"),
+    ("Peroni's my beer of choice", "What should I order at the bar?", "I need to order a new sofa"),
+    ("Agnieszka cleans for us on Tuesday mornings", "Who's our cleaner?", "I bought a new vacuum cleaner"),
+])
+def test_hypernym_rules(memory, fact: str, question: str, decoy: str):
+    """The question's word is a general one; the fact says the particular thing: without the rule the fact is not
+    a candidate at all."""
     remember(memory, fact, 400)
     remember(memory, decoy, 2)
     assert fact in recalled(memory, question, 2)
@@ -286,6 +377,21 @@ def test_migration_keeps_every_memory_and_finds_it(tmp_path: Path, version: int)
     assert recalled(store, "What's my cat's name?", 1) == ["My cat is Winston"]
     assert recalled(store, "What am I allergic to?", 1) == ["I'm allergic to penicillin"]
     assert store.add("My cat is Winston", "Personal Data", 5) is False  # still stored once
+    store.close()
+
+
+def test_migration_5_learns_the_aliases_of_memories_already_stored(tmp_path: Path):
+    path = tmp_path / "v4.sqlite3"
+    db = timmy.connect(path)
+    for script in timmy.MIGRATIONS[:4]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version = 4")
+    db.executemany("INSERT INTO memories (content, topic, importance, role, created_at) VALUES (?, 'Personal Data', 5,"
+                   " 'User', ?)", [("Raj is allergic to walnuts", NOW.timestamp() - 86400),
+                                   ("My husband's name is Raj", NOW.timestamp() - 2 * 86400)])
+    db.close()
+    store = timmy.MemoryStore(path)
+    assert recalled(store, "Is my husband allergic to anything?", 1) == ["Raj is allergic to walnuts"]
     store.close()
 
 
