@@ -98,7 +98,7 @@ FRESH: tuple[Fact, ...] = (
          ("Where do I go fishing?", "Who do I go fishing with?"), 420),
     Fact("I'm building a 00 gauge model railway in the spare room",
          ("What project have I got going in the spare room?",), 180),
-    Fact("I inherited Nana Pearl's sapphire ring", ("Where did my sapphire ring come from?", "What did my nan leave me?"),
-         980),
+    Fact("I inherited Nana Pearl's sapphire ring",
+         ("Where did my sapphire ring come from?", "What did my nan leave me?"), 980),
     Fact("Friday night is always pizza night in our house", ("What do we have for tea on Fridays?",), 300),
 )
