@@ -408,6 +408,15 @@ def migrate(db: sqlite3.Connection) -> None:
         db.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
 
 
+def open_database(path: str | os.PathLike[str]) -> tuple[Path, sqlite3.Connection]:
+    """The absolute path and a connection to the app's database, created if need be and migrated."""
+    absolute = Path(os.path.abspath(os.fspath(path)))
+    absolute.parent.mkdir(parents=True, exist_ok=True)
+    db = connect(absolute)
+    migrate(db)
+    return absolute, db
+
+
 # Classification rules, first match wins: (topic, importance, pattern).
 TOPIC_RULES: list[tuple[str, int, re.Pattern[str]]] = [
     ("Personal Data", 5, re.compile(r"\b(my name is|call me|i'?m allergic|allergic to|my birthday|i was born)\b")),
@@ -1391,15 +1400,8 @@ class MemoryStore:
     """Facts in SQLite: stored from user messages with their owner, recalled by relevance to the message."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(os.path.abspath(os.fspath(path)))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self._db = open_database(path)
         self._lock = threading.Lock()
-        self._db = connect(self.path)
-        self._migrate()
-
-    def _migrate(self) -> None:
-        with self._lock:
-            migrate(self._db)
 
     @property
     def schema_version(self) -> int:
@@ -1783,7 +1785,6 @@ class StoredExchange:
     system_prompt: str
     reply: str
     model: str
-    created_at: dt.datetime
     example_id: str | None
     rejected: tuple[str, ...]
 
@@ -1793,13 +1794,12 @@ class StoredExchange:
                             rejected_responses=self.rejected)
 
 
-_EXCHANGE_COLUMNS = "idx, user_message, system_prompt, reply, model, created_at, example_id, rejected"
+_EXCHANGE_COLUMNS = "idx, user_message, system_prompt, reply, model, example_id, rejected"  # as StoredExchange
 
 
 def _stored(row: tuple[Any, ...]) -> StoredExchange:
-    index, user, system, reply, model, created_at, example_id, rejected = row
-    return StoredExchange(index, user, system, reply, model, dt.datetime.fromtimestamp(created_at), example_id,
-                          tuple(json.loads(rejected)) if rejected != "[]" else ())
+    *fields, rejected = row
+    return StoredExchange(*fields, tuple(json.loads(rejected)) if rejected != "[]" else ())
 
 
 class SessionStore:
@@ -1810,12 +1810,8 @@ class SessionStore:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(os.path.abspath(os.fspath(path)))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self._db = open_database(path)
         self._lock = threading.Lock()
-        self._db = connect(self.path)
-        with self._lock:
-            migrate(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -1873,8 +1869,8 @@ class SessionStore:
                                  " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
                                  (session_id, kind, now, now))
                 index = self._db.execute(
-                    f"INSERT INTO exchanges (session_id, {_EXCHANGE_COLUMNS})"
-                    " SELECT ?, coalesce(max(idx) + 1, 0), ?, ?, ?, ?, ?, NULL, '[]' FROM exchanges"
+                    "INSERT INTO exchanges (session_id, idx, user_message, system_prompt, reply, model, created_at)"
+                    " SELECT ?, coalesce(max(idx) + 1, 0), ?, ?, ?, ?, ? FROM exchanges"
                     " WHERE session_id = ? RETURNING idx",
                     (session_id, user_message, system_prompt, reply, model, at.timestamp(), session_id)).fetchone()[0]
                 self._db.execute("COMMIT")
