@@ -87,9 +87,11 @@ class ModelError(Exception):
 
     When the message that failed was praise and its capture succeeded,
     ChatApp.turn sets ``saved`` so the user is still told what was saved.
+    ``status`` is the server's HTTP status when it answered with an error.
     """
 
     saved: Saved | None = None
+    status: int | None = None
 
 
 class ModelUnreachable(ModelError):
@@ -118,7 +120,9 @@ class ChatClient:
         try:
             return urllib.request.urlopen(request, timeout=self.timeout)  # the URL is the user's own --base-url
         except urllib.error.HTTPError as error:
-            raise self._http_error(error) from None
+            failure = self._http_error(error)
+            failure.status = error.code
+            raise failure from None
         except urllib.error.URLError as error:
             if isinstance(error.reason, TimeoutError):  # socket.timeout is TimeoutError
                 raise self._timed_out() from None
@@ -187,7 +191,7 @@ class ChatClient:
         except ModelUnreachable:
             raise
         except ModelError as error:
-            if "HTTP 401" in str(error) or "HTTP 403" in str(error):
+            if error.status in (401, 403):
                 if not self.api_key:
                     return [f"the server at {self.base_url} wants a key, and OPENAI_API_KEY is not set"]
                 return [f"the server at {self.base_url} refused the key in OPENAI_API_KEY"]
