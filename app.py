@@ -17,6 +17,7 @@ prompt, chat sessions, terminal, HTTP server, command line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import heapq
@@ -39,7 +40,7 @@ import urllib.parse
 import urllib.request
 import uuid
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -419,6 +420,47 @@ def open_database(path: str | os.PathLike[str]) -> tuple[Path, sqlite3.Connectio
     db = connect(absolute)
     migrate(db)
     return absolute, db
+
+
+class Database:
+    """The app's database: one connection and its lock, shared by the memory and session stores.
+
+    Sharing them lets a turn write its exchange and its memory in one transaction (one commit, and a crash
+    leaves both or neither).  The lock is re-entrant so that a store's method can run inside a transaction.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path, self.db = open_database(path)
+        self.lock = threading.RLock()
+        self._savepoints = 0  # how deep the open transaction is nested
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and write atomically: the outermost use is a transaction (committed at the end, rolled
+        back on an exception), a nested one a savepoint, so that an inner failure undoes only its own writes."""
+        with self.lock:
+            depth = self._savepoints
+            self.db.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT nested_{depth}")
+            self._savepoints += 1
+            try:
+                yield self.db
+            except BaseException:
+                if not self.db.in_transaction:  # some errors (a full disk) end the whole transaction themselves
+                    pass
+                elif depth == 0:
+                    self.db.execute("ROLLBACK")
+                else:
+                    self.db.execute(f"ROLLBACK TO nested_{depth}")
+                    self.db.execute(f"RELEASE nested_{depth}")
+                raise
+            else:
+                self.db.execute("COMMIT" if depth == 0 else f"RELEASE nested_{depth}")
+            finally:
+                self._savepoints = depth
 
 
 # Classification rules, first match wins: (topic, importance, pattern).
@@ -1403,9 +1445,10 @@ def _memory(row: tuple[Any, ...]) -> Memory:
 class MemoryStore:
     """Facts in SQLite: stored from user messages with their owner, recalled by relevance to the message."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path, self._db = open_database(path)
-        self._lock = threading.Lock()
+    def __init__(self, where: str | os.PathLike[str] | Database) -> None:
+        """Open the database at the path *where*, or share the open *where*."""
+        self.database = where if isinstance(where, Database) else Database(where)
+        self.path, self._db, self._lock = self.database.path, self.database.db, self.database.lock
 
     @property
     def schema_version(self) -> int:
@@ -1413,8 +1456,7 @@ class MemoryStore:
             return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.database.close()
 
     def add(self, content: str, topic: str, importance: int, *, role: str = "User",
             session_id: str | None = None, created_at: dt.datetime | None = None) -> bool:
@@ -1813,13 +1855,13 @@ class SessionStore:
     reads back the few exchanges it needs.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path, self._db = open_database(path)
-        self._lock = threading.Lock()
+    def __init__(self, where: str | os.PathLike[str] | Database) -> None:
+        """Open the database at the path *where*, or share the open *where*."""
+        self.database = where if isinstance(where, Database) else Database(where)
+        self.path, self._db, self._lock = self.database.path, self.database.db, self.database.lock
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.database.close()
 
     def exists(self, session_id: str) -> bool:
         """Whether the session is stored: it is from its first finished exchange on."""
@@ -1863,25 +1905,16 @@ class SessionStore:
             at: dt.datetime) -> int:
         """Store a finished exchange at the end of the session (stored with it if new); return its index.
 
-        One transaction, so a turn costs one commit.
+        One transaction, or part of the caller's (ChatApp.turn stores the message's memory in the same one).
         """
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("INSERT INTO sessions (id, kind, created_at, updated_at) VALUES (?, ?, ?, ?)"
-                                 " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
-                                 (session_id, kind, now, now))
-                index = self._db.execute(
-                    "INSERT INTO exchanges (session_id, idx, user_message, system_prompt, reply, model, created_at)"
-                    " SELECT ?, coalesce(max(idx) + 1, 0), ?, ?, ?, ?, ? FROM exchanges"
-                    " WHERE session_id = ? RETURNING idx",
-                    (session_id, user_message, system_prompt, reply, model, at.timestamp(), session_id)).fetchone()[0]
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return index
+        with self.database.transaction() as db:
+            db.execute("INSERT INTO sessions (id, kind, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                       " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at", (session_id, kind, now, now))
+            return db.execute(
+                "INSERT INTO exchanges (session_id, idx, user_message, system_prompt, reply, model, created_at)"
+                " SELECT ?, coalesce(max(idx) + 1, 0), ?, ?, ?, ?, ? FROM exchanges WHERE session_id = ? RETURNING idx",
+                (session_id, user_message, system_prompt, reply, model, at.timestamp(), session_id)).fetchone()[0]
 
     def replace_reply(self, session_id: str, index: int, reply: str) -> None:
         """Give exchange *index* a new reply; the old one joins its rejected alternatives."""
@@ -1949,7 +1982,7 @@ class ChatApp:
                  sessions: SessionStore | None = None) -> None:
         self.client = client
         self.memory = memory
-        self.sessions = sessions or SessionStore(memory.path)
+        self.sessions = sessions or SessionStore(memory.database)  # one connection: a turn is one transaction
         self.persona = persona
         self.memories_per_turn = memories_per_turn
         self.recent_turns = recent_turns
@@ -2011,11 +2044,14 @@ class ChatApp:
             except ModelError as error:
                 error.saved = saved
                 raise
-            index = self.sessions.add(session.id, session.kind, message, system_prompt, reply, self.client.model, now)
-            try:
-                self.memory.remember(message, session_id=session.id, now=now)
-            except sqlite3.Error as error:  # a memory failure must not lose the reply
-                logger.error("could not store a memory: %s", error)
+            with self.sessions.database.transaction():  # the exchange and its memory: one commit, both or neither
+                index = self.sessions.add(session.id, session.kind, message, system_prompt, reply,
+                                          self.client.model, now)
+                try:
+                    with self.memory.database.transaction():  # nested: a failure undoes the memory alone
+                        self.memory.remember(message, session_id=session.id, now=now)
+                except sqlite3.Error as error:  # a memory failure must not lose the reply
+                    logger.error("could not store a memory: %s", error)
             return TurnResult(index, reply, captured, saved)
 
     def retry(self, session: Session, *, stream: bool = False,
