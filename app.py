@@ -877,6 +877,9 @@ CANDIDATE_ROWS = 250  # at most this many memories are scored in Python: a query
 # of these gives them all; a larger one gives half of what is left, or at least...
 SHORTEST_PER_QUERY = 20  # ...this many, of its shortest memories (bm25's order for one word)...
 NEWEST_PER_QUERY = 8  # ...and its newest
+LONG_MESSAGE_GROUPS = 4  # a message of more word groups than this (mostly a statement: questions have 1-3)...
+LONG_MESSAGE_ROWS = 100  # ...has at most this many candidates...
+LONG_MESSAGE_RAREST = 2  # ...from queries on its this many rarest groups (alone, with the owner, in pairs)
 OPTIMIZE_AFTER_ROWS = 1000  # add_many() merges the full-text indexes after storing this many rows
 ANALYSED_CHARS = 2000  # the re-rank reads only this much of a long memory
 ALIAS_NAMES = 6  # a relation known by more names than this ("family") adds none of them to a question
@@ -1516,8 +1519,8 @@ class MemoryStore:
 
         read_query() finds whose facts the message is about, its word groups
         (each word with its synonyms and kinds) and what kind of answer it
-        asks for.  Candidates, at most CANDIDATE_ROWS, come from a few
-        full-text queries that each read only the rows they return (see
+        asks for.  Candidates, at most CANDIDATE_ROWS (LONG_MESSAGE_ROWS for a
+        long message), come from a few full-text queries that each read only the rows they return (see
         _candidate_ids).  Each is scored in Python from the stems and traits
         stored with it: bm25 over the groups, the owner rule, words standing
         together, the kind of answer asked for, past or one-day memories for
@@ -1537,7 +1540,11 @@ class MemoryStore:
             groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)
             common = {g for g in groups  # a small store has no common word: each group is queried whole
                       if counts[g] >= max(SHORTEST_PER_QUERY, min(COUNTED_MATCHES, COMMON_SHARE * total))}
-            ids = self._candidate_ids(wanted.owner, groups, common, mentions)
+            if len(wanted.groups) > LONG_MESSAGE_GROUPS:  # a statement's recall is context, not an answer
+                ids = self._candidate_ids(wanted.owner, groups, common, mentions, LONG_MESSAGE_ROWS,
+                                          LONG_MESSAGE_RAREST, LONG_MESSAGE_RAREST)
+            else:
+                ids = self._candidate_ids(wanted.owner, groups, common, mentions)
             if not ids:
                 rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories"
                                         " ORDER BY importance DESC, created_at DESC LIMIT ?", (k,)).fetchall()
@@ -1603,17 +1610,19 @@ class MemoryStore:
                                 " LIMIT ?)", (match, limit)).fetchone()[0]
 
     def _candidate_ids(self, owner: frozenset[str], groups: list[TermGroup], common: set[TermGroup],
-                       mentions: frozenset[str] = frozenset()) -> set[int]:
+                       mentions: frozenset[str] = frozenset(), budget: int = CANDIDATE_ROWS,
+                       singles: int = SINGLE_QUERIES, paired: int = PAIR_GROUPS) -> set[int]:
         """Ids from a few full-text queries, most specific first, each reading only the rows it returns.
 
         The queries: the owner AND each of the rarest groups (the question's
         own word, then its whole group), each pair of the rarest groups, each
-        group alone (a common one only as its own word).  A query matching
-        no more rows than are left of CANDIDATE_ROWS gives them all; a larger
-        one its shortest memories (from memories_by_length: half of what is
-        left, at least SHORTEST_PER_QUERY) and its newest (from memories_fts).
+        group alone (a common one only as its own word): *singles* groups
+        alone, *paired* in pairs.  A query matching no more rows than are
+        left of the *budget* gives them all; a larger one its shortest
+        memories (from memories_by_length: half of what is left, at least
+        SHORTEST_PER_QUERY) and its newest (from memories_fts).
         """
-        rarest = groups[:SINGLE_QUERIES]
+        rarest = groups[:singles]
         terms = {group: f"content : {_fts_any(group.words)}" for group in groups}
         exact = {group: f"content : {_fts_any(group.exact)}" for group in rarest}
         whose = f"owner : {_fts_any(sorted(owner or {OWNER_USER}))}"  # no one named: the user, as _owner_rule
@@ -1621,13 +1630,13 @@ class MemoryStore:
         owned = [f"{whose} AND {term}" for group in rarest for term in (exact[group], terms[group])]
         if mentions:  # "my husband": memories that mention Raj too ("I'm knitting Raj a jumper")
             owned += [f"content : {_fts_any(sorted(mentions))} AND {terms[group]}" for group in rarest]
-        pairs = [f"{terms[first]} AND {terms[second]}" for n, first in enumerate(groups[:PAIR_GROUPS])
-                 for second in groups[n + 1:PAIR_GROUPS]]
+        pairs = [f"{terms[first]} AND {terms[second]}" for n, first in enumerate(groups[:paired])
+                 for second in groups[n + 1:paired]]
         singles = [exact[group] for group in rarest] + [terms[group] for group in rarest if group not in common]
         ids: set[int] = set()
         someone = [whose] if owner and OWNER_USER not in owner else []  # a person's few memories: all of them
         for match in dict.fromkeys(owned + pairs + someone + singles or ([whose] if owner else [])):
-            left = CANDIDATE_ROWS - len(ids)
+            left = budget - len(ids)
             newest = self._db.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
                                       " ORDER BY rowid DESC LIMIT ?", (match, left + 1)).fetchall()
             if len(newest) <= left:

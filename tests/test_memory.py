@@ -308,6 +308,25 @@ def test_a_lasting_fact_a_year_old_is_found_among_10k_newer_memories(memory):
     assert recalled(memory, "What's my cat's name?", 1) == ["My cat is Winston"]
 
 
+def scored_rows(store: timmy.MemoryStore, message: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many memories recall() scores in Python for *message*."""
+    calls = []
+    score = timmy._Scorer.score
+    monkeypatch.setattr(timmy._Scorer, "score", lambda self, row: calls.append(row) or score(self, row))
+    store.recall(message, 5, now=NOW)
+    return len(calls)
+
+
+def test_a_long_message_is_recalled_from_fewer_candidates(memory, monkeypatch: pytest.MonkeyPatch):
+    """A statement's many words would make many queries and a full budget of candidates: it is recalled from its
+    rarest groups and LONG_MESSAGE_ROWS candidates, a question from up to CANDIDATE_ROWS."""
+    memory.add_many(generated_memories(2_000))
+    statement = "My cat was sick on the carpet and my dog got out again at the table"
+    assert len(timmy.read_query(statement).groups) > timmy.LONG_MESSAGE_GROUPS
+    assert scored_rows(memory, statement, monkeypatch) <= timmy.LONG_MESSAGE_ROWS + timmy.SHORTEST_PER_QUERY
+    assert scored_rows(memory, "Was my cat sick on the carpet?", monkeypatch) > timmy.LONG_MESSAGE_ROWS * 2
+
+
 def test_with_no_word_in_common_the_most_important_recent_memories_come_from_an_index(memory):
     remember(memory, "The train was late again", 1)
     remember(memory, "I'm allergic to penicillin", 30)
