@@ -1519,8 +1519,8 @@ class MemoryStore:
 
         read_query() finds whose facts the message is about, its word groups
         (each word with its synonyms and kinds) and what kind of answer it
-        asks for.  Candidates, at most CANDIDATE_ROWS (LONG_MESSAGE_ROWS for a
-        long message), come from a few full-text queries that each read only the rows they return (see
+        asks for.  Candidates, at most CANDIDATE_ROWS, come from a few
+        full-text queries that each read only the rows they return (see
         _candidate_ids).  Each is scored in Python from the stems and traits
         stored with it: bm25 over the groups, the owner rule, words standing
         together, the kind of answer asked for, past or one-day memories for
@@ -1531,20 +1531,18 @@ class MemoryStore:
         if k <= 0:
             return []
         moment = (now or dt.datetime.now()).timestamp()
-        wanted = read_query(query)
         with self._lock:
-            wanted, mentions = self._with_aliases(wanted)
             total = self._db.execute("SELECT max(id) FROM memories").fetchone()[0] or 0  # about the count, in O(1)
+            if not total:  # a new user's first turns: nothing to find
+                return []
+            wanted, mentions = self._with_aliases(read_query(query))
             counts = {group: self._matches(f"content : {_fts_any(group.words)}")
                       for group in wanted.groups[:COUNTED_GROUPS]}
             groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)
             common = {g for g in groups  # a small store has no common word: each group is queried whole
                       if counts[g] >= max(SHORTEST_PER_QUERY, min(COUNTED_MATCHES, COMMON_SHARE * total))}
-            if len(wanted.groups) > LONG_MESSAGE_GROUPS:  # a statement's recall is context, not an answer
-                ids = self._candidate_ids(wanted.owner, groups, common, mentions, LONG_MESSAGE_ROWS,
-                                          LONG_MESSAGE_RAREST, LONG_MESSAGE_RAREST)
-            else:
-                ids = self._candidate_ids(wanted.owner, groups, common, mentions)
+            ids = self._candidate_ids(wanted.owner, groups, common, mentions, total=total,
+                                      long=len(wanted.groups) > LONG_MESSAGE_GROUPS)
             if not ids:
                 rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories"
                                         " ORDER BY importance DESC, created_at DESC LIMIT ?", (k,)).fetchall()
@@ -1610,19 +1608,23 @@ class MemoryStore:
                                 " LIMIT ?)", (match, limit)).fetchone()[0]
 
     def _candidate_ids(self, owner: frozenset[str], groups: list[TermGroup], common: set[TermGroup],
-                       mentions: frozenset[str] = frozenset(), budget: int = CANDIDATE_ROWS,
-                       singles: int = SINGLE_QUERIES, paired: int = PAIR_GROUPS) -> set[int]:
+                       mentions: frozenset[str], *, total: int, long: bool) -> set[int]:
         """Ids from a few full-text queries, most specific first, each reading only the rows it returns.
 
         The queries: the owner AND each of the rarest groups (the question's
         own word, then its whole group), each pair of the rarest groups, each
-        group alone (a common one only as its own word): *singles* groups
-        alone, *paired* in pairs.  A query matching no more rows than are
-        left of the *budget* gives them all; a larger one its shortest
-        memories (from memories_by_length: half of what is left, at least
-        SHORTEST_PER_QUERY) and its newest (from memories_fts).
+        group alone (a common one only as its own word).  A query matching
+        no more rows than are left of CANDIDATE_ROWS gives them all; a larger
+        one its shortest memories (from memories_by_length: half of what is
+        left, at least SHORTEST_PER_QUERY) and its newest (from memories_fts).
+        A *long* message (a statement, mostly: its recall is context, not an
+        answer) has fewer queries and candidates (LONG_MESSAGE_RAREST groups,
+        LONG_MESSAGE_ROWS).  In a store of *total* memories that fits twice in
+        the budget, every query gives all its rows, so they are asked as one.
         """
-        rarest = groups[:singles]
+        budget, alone, paired = ((LONG_MESSAGE_ROWS, LONG_MESSAGE_RAREST, LONG_MESSAGE_RAREST) if long
+                                 else (CANDIDATE_ROWS, SINGLE_QUERIES, PAIR_GROUPS))
+        rarest = groups[:alone]
         terms = {group: f"content : {_fts_any(group.words)}" for group in groups}
         exact = {group: f"content : {_fts_any(group.exact)}" for group in rarest}
         whose = f"owner : {_fts_any(sorted(owner or {OWNER_USER}))}"  # no one named: the user, as _owner_rule
@@ -1635,7 +1637,10 @@ class MemoryStore:
         singles = [exact[group] for group in rarest] + [terms[group] for group in rarest if group not in common]
         ids: set[int] = set()
         someone = [whose] if owner and OWNER_USER not in owner else []  # a person's few memories: all of them
-        for match in dict.fromkeys(owned + pairs + someone + singles or ([whose] if owner else [])):
+        matches = list(dict.fromkeys(owned + pairs + someone + singles or ([whose] if owner else [])))
+        if matches and total * 2 <= budget:  # each query gives all its rows, so one query can give all of them
+            matches = [" OR ".join(f"({match})" for match in matches)]
+        for match in matches:
             left = budget - len(ids)
             newest = self._db.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
                                       " ORDER BY rowid DESC LIMIT ?", (match, left + 1)).fetchall()

@@ -327,6 +327,36 @@ def test_a_long_message_is_recalled_from_fewer_candidates(memory, monkeypatch: p
     assert scored_rows(memory, "Was my cat sick on the carpet?", monkeypatch) > timmy.LONG_MESSAGE_ROWS * 2
 
 
+def statements_run(store: timmy.MemoryStore, message: str) -> list[str]:
+    """The SQL statements recall() runs for *message*."""
+    run: list[str] = []
+    store._db.set_trace_callback(run.append)
+    try:
+        store.recall(message, 5, now=NOW)
+    finally:
+        store._db.set_trace_callback(None)
+    return run
+
+
+def test_an_empty_store_is_asked_one_statement(memory):
+    assert len(statements_run(memory, "What's my cat's name?")) == 1
+
+
+QUESTIONS = ("What's my cat's name?", "Whose dog was sick?", "What did Kate's rabbit do?", "Is Pip a cat?")
+
+
+def test_a_small_store_asks_its_candidate_queries_as_one(memory, monkeypatch: pytest.MonkeyPatch):
+    """In a store that fits twice in the candidate budget every query gives all its rows: their union is asked in
+    one query, and the answers are those of the queries asked one by one."""
+    memory.add_many(generated_memories(60))
+    candidate_queries = [sql for sql in statements_run(memory, QUESTIONS[0]) if "ORDER BY rowid DESC" in sql]
+    assert len(candidate_queries) == 1
+    as_one = [recalled(memory, question) for question in QUESTIONS]
+    monkeypatch.setattr(timmy, "CANDIDATE_ROWS", 119)  # 60 memories no longer fit twice: one query at a time
+    assert len([sql for sql in statements_run(memory, QUESTIONS[0]) if "ORDER BY rowid DESC" in sql]) > 1
+    assert [recalled(memory, question) for question in QUESTIONS] == as_one
+
+
 def test_with_no_word_in_common_the_most_important_recent_memories_come_from_an_index(memory):
     remember(memory, "The train was late again", 1)
     remember(memory, "I'm allergic to penicillin", 30)
