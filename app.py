@@ -568,11 +568,13 @@ SUBJECT_AFTER = frozenset("""is was has had and just lives lived works worked lo
     makes made takes took uses used""".split())
 # Words that introduce a name: "a parrot called Kiwi".
 NAMING_WORDS = frozenset("called named".split())
+# "What year was I born?" asks for a time: its word names the kind of answer, which a fact need not say.
+TIME_ASKED_RE = re.compile(r"\b(?:what|which) (time|day|date|month|year)\b")
 # What kind of answer a question asks for, from its words and frames: a memory that holds one answers better.
 ANSWER_KINDS: dict[str, re.Pattern[str]] = {
     "name": re.compile(r"\b(name|names|called|named|who)\b"),
     "place": re.compile(r"\b(where|which (city|town|country|place|street))\b"),
-    "time": re.compile(r"\b(when|what (time|day|date)|which (day|date|month|year))\b"),
+    "time": re.compile(rf"\b(when|{TIME_ASKED_RE.pattern})\b"),
     "number": re.compile(r"\bhow (old|many|much|often|long)\b"),
     "habit": re.compile(r"\b(usually|normally|always|every|how often|(mon|tues|wednes|thurs|fri|satur|sun)days)\b"),
 }
@@ -1348,7 +1350,7 @@ def read_query(text: str) -> RecallQuery:
     phrase = " ".join(lowered)
     frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES
               if pattern.search(phrase)] if _ANY_FRAME_RE.search(phrase) else []
-    framed = set().union(*(replaced for _, replaced in frames))
+    framed = set().union(*(replaced for _, replaced in frames), TIME_ASKED_RE.findall(phrase))
     wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word))
                 for word in lowered
                 if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed]
@@ -1378,13 +1380,15 @@ def read_query(text: str) -> RecallQuery:
 
 
 def _relation_asked_later(tokens: list[tuple[str, bool, bool]]) -> frozenset[str]:
-    """The relation of a "my <relation>" after the user in a question: "What am I planning for my sister?" asks
-    about the sister.  Roles are left out: "When do I see my dentist?" asks about the user's appointment."""
+    """The relation of a "my <relation>" after the user in a question, and the name given it: "What am I planning
+    for my sister?" asks about the sister, "Where did I meet my mate Cormac?" about the friend and Cormac.  Roles
+    are left out: "When do I see my dentist?" asks about the user's appointment."""
     for i, (word, _, _) in enumerate(tokens[:-1]):
         if word in ("my", "our"):
             relation = _relation_named(tokens, i + 1)
             if relation and relation[0][0] not in PET_KINDS and tokens[relation[1] - 1][0] in RELATIONS:
-                return _asked_owner(relation[0])
+                name = _name_at(tokens, relation[1])  # "Where did I meet my mate Cormac?" asks about Cormac too
+                return _asked_owner(relation[0] + ([name] if name else []))
     return frozenset()
 
 

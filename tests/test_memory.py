@@ -268,6 +268,23 @@ def test_two_words_of_one_synonym_group_are_one_term():
     assert [set(group.exact) for group in query.groups] == [{"book", "reading"}]
 
 
+def test_a_relation_asked_after_the_user_brings_its_name(memory):
+    remember(memory, "Cormac and I have been mates since we were in Cubs together", 300)
+    remember(memory, "My friend from school's favourite band is Coldplay", 2)
+    assert timmy.read_query("Where did I meet my mate Cormac?").owner == {"friend", "cormac"}
+    assert recalled(memory, "Where did I meet my mate Cormac?", 1) == [
+        "Cormac and I have been mates since we were in Cubs together"]
+
+
+def test_what_year_asks_for_a_time_not_for_the_word(memory):
+    remember(memory, "I was born in 1988", 900)
+    remember(memory, "My goal this year is to run a marathon under four hours", 10)
+    remember(memory, "I've got 17 days of annual leave left this year", 10)
+    query = timmy.read_query("What year was I born?")
+    assert [group.exact for group in query.groups] == [("born",)] and query.wants == {"time"}
+    assert recalled(memory, "What year was I born?", 1) == ["I was born in 1988"]
+
+
 def test_a_who_question_about_the_user_asks_for_their_people_too():
     assert {"user", "landlord", "boss", "sister"} <= timmy.read_query("Who do we rent from?").owner
     assert timmy.read_query("Where do we live?").owner == {"user"}
