@@ -680,6 +680,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     # food and drink
     ("eat", "eating", "food", "meal", "dish", "dinner", "lunch", "breakfast", "restaurant"),
     ("drink", "drinking", "drinks"),
+    ("shop", "shopping", "groceries"),
     ("meat", "vegetarian", "vegan", "veggie"),
     ("milk", "dairy", "lactose", "cheese", "cream", "yoghurt", "butter"),
     ("bread", "gluten", "wheat", "pasta", "coeliac", "celiac"),
@@ -1285,7 +1286,7 @@ def memory_terms(text: str) -> str:
 
 def _expand(word: str) -> set[str]:
     """*word* with its synonyms and, for a general word, the particular things it covers."""
-    return {word, *_FORMS_OF.get(stem(word), ()), *_SYNONYMS_OF.get(stem(word), ()), *_KINDS_OF.get(stem(word), ()),
+    return {word, *_FORMS_OF.get(stem(word), ()), *_SYNONYMS_OF.get(stem(word), ()), *_kinds_of(word),
             *_agent_forms(word)}
 
 
@@ -1307,6 +1308,16 @@ def _synonym_index() -> dict[str, set[str]]:
 
 _SYNONYMS_OF = _synonym_index()  # stem -> every word of every synonym group it is in
 _KINDS_OF = {stem(general): kinds for general, kinds in KINDS.items()}  # "pets" finds the kinds of "pet" too
+
+
+def _kinds_of(word: str) -> tuple[str, ...]:
+    """The particular things a general *word* covers ("pets": hamster, gecko...).  An -ing word names an activity,
+    not the thing Porter gives it the stem of ("fishing" is not a kind of fish: goldfish, koi), unless the tables
+    group the two ("dancing" with "dance": salsa, ballet)."""
+    kinds = _KINDS_OF.get(stem(word), ())
+    if kinds and word.endswith("ing") and word not in KINDS and word not in _SYNONYMS_OF.get(stem(word), ()):
+        return ()
+    return kinds
 _FORMS_OF = {stem(form): forms for forms in IRREGULAR_VERBS for form in forms}  # "grew" -> grow, grew, grown
 # Every word the tables know: a capitalised one starting a sentence is a common word, not a name ("Choir has ...").
 _TABLE_WORDS = frozenset({*(word for group in SYNONYMS for word in group), *KINDS,
@@ -1351,10 +1362,10 @@ def read_query(text: str) -> RecallQuery:
     frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES
               if pattern.search(phrase)] if _ANY_FRAME_RE.search(phrase) else []
     framed = set().union(*(replaced for _, replaced in frames), TIME_ASKED_RE.findall(phrase))
-    wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word))
+    wordings = [((word, *_kinds_of(word)), _expand(word))
                 for word in lowered
                 if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed]
-    wordings += [((*frame_words, *(kind for word in frame_words for kind in _KINDS_OF.get(stem(word), ()))),
+    wordings += [((*frame_words, *(kind for word in frame_words for kind in _kinds_of(word))),
                   {word for frame_word in frame_words for word in _expand(frame_word)}) for frame_words, _ in frames]
     groups: list[TermGroup] = []
     for exact, expanded in wordings:

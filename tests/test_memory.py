@@ -248,6 +248,16 @@ def test_hypernym_rules(memory, fact: str, question: str, decoy: str):
     assert fact in recalled(memory, question, 2)
 
 
+def test_an_activity_does_not_bring_the_kinds_of_the_noun_porter_joins_it_to(memory):
+    """"fishing" stems to "fish", whose kinds are goldfish and koi; the activity is not about them."""
+    remember(memory, "I go fly fishing on the River Wye with Clive most summers", 400)
+    memory.add_many(timmy.Memory(f"My goldfish was sick again on day {n}", "Personal Data", 5, "User",
+                                 NOW - dt.timedelta(days=n % 300)) for n in range(600))
+    assert recalled(memory, "Where do I go fishing?", 1) == [
+        "I go fly fishing on the River Wye with Clive most summers"]
+    assert "salsa" in timmy._kinds_of("dancing") and "tesco" in timmy._kinds_of("shopping")  # grouped: kept
+
+
 def test_near_repeats_come_after_other_memories(memory):
     remember(memory, "I'm reading The Name of the Wind at the moment", 100)
     for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
