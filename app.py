@@ -387,6 +387,13 @@ MIGRATIONS = [
     UPDATE memories SET owner = memory_owner(content) WHERE owner != memory_owner(content);
     UPDATE memories SET traits = memory_traits(content) WHERE traits != memory_traits(content);
     """,
+    # 6: owners and aliases again, as step-relations ("my stepdad Clive") are relations now.
+    """
+    UPDATE memories SET owner = memory_owner(content) WHERE owner != memory_owner(content);
+    DELETE FROM memory_aliases;
+    INSERT OR IGNORE INTO memory_aliases SELECT memories.id, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+        json_extract(value, '$[2]') FROM memories, json_each(memory_aliases(memories.content));
+    """,
 ]
 
 
@@ -530,6 +537,12 @@ RELATIONS: dict[str, tuple[str, ...]] = _relations(
     ("niece", ("niece", "family")),
     ("nephew", ("nephew", "family")),
     ("grandson granddaughter grandchild grandchildren grandkids", ("grandchild", "family")),
+    ("stepdad stepfather", ("stepfather", "family")),
+    ("stepmum stepmom stepmother", ("stepmother", "family")),
+    ("stepson", ("stepson", "stepchild", "family")),
+    ("stepdaughter", ("stepdaughter", "stepchild", "family")),
+    ("stepbrother", ("stepbrother", "family")),
+    ("stepsister", ("stepsister", "family")),
     ("family relatives relative", ("family",)),
     ("friend mate pal bestie", ("friend",)),
     ("neighbour neighbor neighbours neighbors", ("neighbour",)),
@@ -1063,11 +1076,21 @@ def stem(word: str) -> str:
     return found
 
 
+def _in_law(owner: str) -> str:
+    """The owner word of a relation by marriage: "mother-in-law" is motherinlaw."""
+    return owner + "inlaw"
+
+
+def _is_in_law(tokens: list[tuple[str, bool, bool]], i: int) -> bool:
+    """Whether the word at *i* is the "law" of "mother-in-law": part of a relation, not a word of its own."""
+    return tokens[i][0] in ("law", "laws") and i >= 2 and tokens[i - 1][0] == "in" and tokens[i - 2][0] in RELATIONS
+
+
 def _relation_at(tokens: list[tuple[str, bool, bool]], i: int) -> tuple[list[str], int]:
     """The owner words of the relation at *i* and the index after it: "mother-in-law" is motherinlaw."""
     owners = RELATIONS[tokens[i][0]]
-    if i + 2 < len(tokens) and tokens[i + 1][0] == "in" and tokens[i + 2][0] in ("law", "laws"):
-        return [owners[0] + "inlaw", "family"], i + 3
+    if i + 2 < len(tokens) and _is_in_law(tokens, i + 2):
+        return [_in_law(owners[0]), "family"], i + 3
     return list(owners), i + 1
 
 
@@ -1363,8 +1386,9 @@ def read_query(text: str) -> RecallQuery:
               if pattern.search(phrase)] if _ANY_FRAME_RE.search(phrase) else []
     framed = set().union(*(replaced for _, replaced in frames), TIME_ASKED_RE.findall(phrase))
     wordings = [((word, *_kinds_of(word)), _expand(word))
-                for word in lowered
-                if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed]
+                for i, word in enumerate(lowered)
+                if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed
+                and not _is_in_law(tokens, i)]
     wordings += [((*frame_words, *(kind for word in frame_words for kind in _kinds_of(word))),
                   {word for frame_word in frame_words for word in _expand(frame_word)}) for frame_words, _ in frames]
     groups: list[TermGroup] = []
@@ -1403,11 +1427,11 @@ def _relation_asked_later(tokens: list[tuple[str, bool, bool]]) -> frozenset[str
     return frozenset()
 
 
-# The owner words of relations and roles: any other owner word but "user" is a name.
-_PEOPLE_WORDS = frozenset(word for owners in (*RELATIONS.values(), *ROLES.values()) for word in owners)
+# The owner words of relations (by marriage too: "fatherinlaw") and roles: any other owner word but "user" is a name.
+_PEOPLE_WORDS = frozenset({*(word for owners in (*RELATIONS.values(), *ROLES.values()) for word in owners),
+                           *(_in_law(owners[0]) for owners in RELATIONS.values())})
 # The owners a question about the user's own people asks for: the user, and every relation and role.
-_USER_AND_PEOPLE = frozenset({OWNER_USER, *(word for owners in (*RELATIONS.values(), *ROLES.values())
-                                            for word in owners)})
+_USER_AND_PEOPLE = frozenset({OWNER_USER, *_PEOPLE_WORDS})
 
 
 def _asked_owner(owners: list[str]) -> frozenset[str]:

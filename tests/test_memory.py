@@ -206,6 +206,25 @@ def test_two_people_of_one_relation_are_both_found(memory):
     assert "Tom plays in goal for his pub team" not in recalled(memory, "What does my son play?", 3)
 
 
+@pytest.mark.parametrize(("introduction", "fact", "decoy", "question"), [
+    ("My father-in-law Gerald restores old motorbikes", "Gerald plays golf at the cricket club on Sundays",
+     "Tom plays golf at the cricket club on Sundays", "Where does my father-in-law play golf?"),
+    ("My stepdad Clive was a trawlerman out of Grimsby", "Clive's on warfarin so he bruises really easily",
+     "Tom's on warfarin so he bruises really easily", "Does my stepfather bruise easily?"),
+])
+def test_relations_by_marriage_and_step_relations_find_their_names(memory, introduction: str, fact: str,
+                                                                  decoy: str, question: str):
+    remember(memory, introduction, 300)
+    remember(memory, fact, 200)
+    remember(memory, decoy, 1)
+    assert recalled(memory, question, 1) == [fact]
+
+
+def test_the_law_of_in_law_is_no_word_of_the_question():
+    query = timmy.read_query("Where is my father-in-law's birthday do?")
+    assert query.owner == {"fatherinlaw"} and [group.exact for group in query.groups] == [("birthday",), ("party",)]
+
+
 def test_forgetting_the_introduction_forgets_the_alias(memory):
     remember(memory, "My husband's name is Raj", 100)
     remember(memory, "Raj is allergic to walnuts", 50)
