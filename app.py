@@ -502,6 +502,9 @@ STOP_WORDS = frozenset("""
     whom whose why will with would you your yours yourself
     """.split())
 OWNER_USER = "user"  # the owner recorded for the user's own facts
+# Verbs that say little of their own in a question ("Which supermarket do I use?", "Where do we keep the key?"):
+# not searched for while the question has other words.
+LIGHT_VERBS = frozenset("use uses used using keep keeps kept put puts take takes taken".split())
 # Words by which the user speaks of themself: the first of these, before anyone else is named, makes it theirs.
 USER_WORDS = frozenset("i me my mine myself we us our ours ourselves".split())
 
@@ -792,7 +795,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "device": tuple("""cpap inhaler pacemaker hearing aid aids monitor pump brace splint crutches glasses""".split()),
     "vaccine": tuple("jab jabs booster flu injection vaccination".split()),
     # the theatre and shows
-    "theatre": tuple("musical musicals play panto pantomime opera ballet show tickets hippodrome".split()),
+    "theatre": tuple("musical musicals panto pantomime opera ballet show tickets hippodrome".split()),  # not "play",
+    # mostly a verb ("I play five-a-side")
     "show": tuple("musical musicals panto pantomime opera ballet gig concert tickets".split()),
     # places and homes
     "university": tuple("uni degree graduated graduate college masters phd undergraduate campus".split()),
@@ -850,7 +854,8 @@ FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...], frozenset[str]], ...] = (
     (re.compile(r"\brun out\b"), ("expire", "expires", "expiry"), frozenset({"run"})),
     (re.compile(r"\bget to (work|the office|school)\b"), ("commute", "train", "bus", "drive", "cycle", "walk"),
      frozenset({"get"})),
-    (re.compile(r"\bnext door\b"), ("neighbour", "neighbours", "neighbor"), frozenset({"next", "door"})),
+    (re.compile(r"\bnext door\b"), ("neighbour", "neighbours", "neighbor"),
+     frozenset({"next", "door", "lives", "live"})),  # "Who lives next door?" is not about where anyone lives
     (re.compile(r"\bbuilding work\b"), ("renovation", "builders"), frozenset({"building", "work"})),
     (re.compile(r"\b(eat|have) in the morning\b"), ("breakfast",), frozenset({"morning"})),
     # British English: "the work Christmas do" is a party, "days off" are leave, "locked out" wants a key
@@ -1385,10 +1390,12 @@ def read_query(text: str) -> RecallQuery:
     frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES
               if pattern.search(phrase)] if _ANY_FRAME_RE.search(phrase) else []
     framed = set().union(*(replaced for _, replaced in frames), TIME_ASKED_RE.findall(phrase))
-    wordings = [((word, *_kinds_of(word)), _expand(word))
-                for i, word in enumerate(lowered)
-                if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed
-                and not _is_in_law(tokens, i)]
+    content = [word for i, word in enumerate(lowered)
+               if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed
+               and not _is_in_law(tokens, i)]
+    if not LIGHT_VERBS.issuperset(content):
+        content = [word for word in content if word not in LIGHT_VERBS]
+    wordings = [((word, *_kinds_of(word)), _expand(word)) for word in content]
     wordings += [((*frame_words, *(kind for word in frame_words for kind in _kinds_of(word))),
                   {word for frame_word in frame_words for word in _expand(frame_word)}) for frame_words, _ in frames]
     groups: list[TermGroup] = []

@@ -277,6 +277,27 @@ def test_an_activity_does_not_bring_the_kinds_of_the_noun_porter_joins_it_to(mem
     assert "salsa" in timmy._kinds_of("dancing") and "tesco" in timmy._kinds_of("shopping")  # grouped: kept
 
 
+@pytest.mark.parametrize(("fact", "question", "decoy"), [
+    # a light verb says nothing of its own: "use" is not what the question is about
+    ("I do the big food shop at Sainsbury's on Sunday evenings", "Which supermarket do I use?",
+     "I used to live in Hong Kong"),
+    ("The cat has to have a tablet every night", "Does the cat take any medicine?", "The cat takes ages to eat"),
+    # "play" is mostly a verb, not a kind of theatre
+    ("We've got tickets to see Hamilton at the Hippodrome", "Which musical are we going to?",
+     "I play five-a-side football on Wednesday nights"),
+])
+def test_words_that_say_little_do_not_decide(memory, fact: str, question: str, decoy: str):
+    remember(memory, fact, 400)
+    remember(memory, decoy, 2)
+    assert recalled(memory, question, 1) == [fact]
+
+
+def test_who_lives_next_door_is_not_about_where_anyone_lives(memory):
+    remember(memory, "My neighbour lives in Belfast", 400)
+    remember(memory, "Our neighbours at number 12 are the Wilsons", 200)
+    assert recalled(memory, "Who lives next door?", 1) == ["Our neighbours at number 12 are the Wilsons"]
+
+
 def test_near_repeats_come_after_other_memories(memory):
     remember(memory, "I'm reading The Name of the Wind at the moment", 100)
     for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
