@@ -503,7 +503,7 @@ STOP_WORDS = frozenset("""
     """.split())
 OWNER_USER = "user"  # the owner recorded for the user's own facts
 # Verbs that say little of their own in a question ("Which supermarket do I use?", "Where do we keep the key?"):
-# not searched for while the question has other words.
+# their group weighs LIGHT_VERB_SHARE of its idf.  They are still searched for: a rare one makes cheap queries.
 LIGHT_VERBS = frozenset("use uses used using keep keeps kept put puts take takes taken".split())
 # Words by which the user speaks of themself: the first of these, before anyone else is named, makes it theirs.
 USER_WORDS = frozenset("i me my mine myself we us our ours ourselves".split())
@@ -859,7 +859,8 @@ FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...], frozenset[str]], ...] = (
     (re.compile(r"\bbuilding work\b"), ("renovation", "builders"), frozenset({"building", "work"})),
     (re.compile(r"\b(eat|have) in the morning\b"), ("breakfast",), frozenset({"morning"})),
     # British English: "the work Christmas do" is a party, "days off" are leave, "locked out" wants a key
-    (re.compile(r"\b(christmas|leaving|birthday|work|office|summer|retirement) do\b"), ("party",), frozenset()),
+    (re.compile(r"\b(christmas|leaving|birthday|work|office|summer|retirement) do\b(?! (i|we|you|they|he|she)\b)"),
+     ("party",), frozenset()),  # not "What charity work do I do?"
     (re.compile(r"\b(days?|time) off\b"), ("leave", "holiday", "annual"), frozenset({"off"})),
     (re.compile(r"\blocked out\b|\bget in\b"), ("key", "keys", "spare"), frozenset({"locked", "get"})),
     (re.compile(r"\bholiday (home|house|cottage|let)\b"), ("caravan", "cottage", "chalet", "lodge", "villa",
@@ -878,6 +879,7 @@ OWNER_CLASH = 4.0  # taken away for a memory only of others, when the question i
 OWNER_IMPLIED = 1.5  # a memory of the user's own, when the question names no one ("What's the dog called?")
 PROXIMITY_WINDOW = 3  # two of the question's groups this close in a memory count as a phrase
 PROXIMITY_WEIGHT = 1.0  # added per such pair, times the rarer group's idf share
+LIGHT_VERB_SHARE = 0.25  # a light verb's group ("use") weighs this share of its idf: it says little
 ANSWER_KIND = 1.5  # a memory holding what the question asks for: a name, a place, a time, a number, a habit
 PAST_FOR_AHEAD = 1.5  # taken from a past event, when the question is about what is coming or going on
 ONE_OFF_FOR_STATE = 1.5  # taken from a memory of one day, when the question is about how things stand
@@ -1072,12 +1074,16 @@ STEM_CACHE_WORDS = 100_000  # the cache is emptied when it holds more words than
 
 
 def stem(word: str) -> str:
-    """The stem of a lower-case word, the same as the full-text index's porter tokenizer gives."""
+    """The stem of a lower-case word, the same as the full-text index's porter tokenizer gives; of a multi-word
+    term ("bearded dragon"), its words' stems."""
     found = _STEMS.get(word)
     if found is None:
         if len(_STEMS) >= STEM_CACHE_WORDS:
             _STEMS.clear()
-        found = _STEMS[word] = _porter(word) if word.isascii() and word.isalpha() else word
+        if " " in word:
+            found = _STEMS[word] = " ".join(stem(part) for part in word.split())
+        else:
+            found = _STEMS[word] = _porter(word) if word.isascii() and word.isalpha() else word
     return found
 
 
@@ -1321,36 +1327,103 @@ def _expand(word: str) -> set[str]:
 def _agent_forms(word: str) -> tuple[str, ...]:
     """A doer's verb and the verb's doer, which Porter leaves apart: "cleaner" and "cleans", "teacher" and
     "teaches", "walker" and "walks"."""
-    if len(word) > 5 and word.endswith("er"):
+    if len(word) > 5 and word.endswith("er") and " " not in word:
         return word[:-2], word[:-2] + "s", word[:-1] + "s"  # cleaner: clean, cleans; (driver:) drives
     return ()
 
 
+# Every word the tables above know, and the stems of them: the senses a lexicon word may not take over.
+_CORE_WORDS = frozenset({*(word for group in SYNONYMS for word in group), *KINDS,
+                         *(word for kinds in KINDS.values() for word in kinds), *PLACE_WORDS, *TIME_WORDS,
+                         *HABIT_WORDS, *NUMBER_WORDS, *RELATIONS, *ROLES, *RELATION_ADJECTIVES})
+_CORE_STEMS = frozenset(stem(word) for word in _CORE_WORDS)
+# A capitalised word starting a sentence that the tables know is a common word, not a name ("Choir has ...").
+_TABLE_WORDS = _CORE_WORDS - RELATION_ADJECTIVES
+
+# The general lexicon (related_words.txt: symmetric synonym groups and "general: particular ..." kinds, multi-word
+# terms joined by "_"), read beside this file; without it recall uses the tables above alone.  The tables decide a
+# stem's sense (_lexicon_word); lines trimmed for recall are commented in the file with the reason.
+LEXICON_PATH = Path(__file__).with_name("related_words.txt")
+
+
+def read_lexicon(path: Path) -> tuple[tuple[tuple[str, ...], ...], dict[str, tuple[str, ...]]]:
+    """The synonym groups and kinds of the lexicon file at *path* (none if there is no file)."""
+    groups: list[tuple[str, ...]] = []
+    kinds: dict[str, tuple[str, ...]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return (), {}
+    section = ""
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            section = line
+        elif section == "[synonyms]":
+            terms = tuple(term.replace("_", " ") for term in line.split())
+            if len(terms) > 1:
+                groups.append(terms)
+        elif section == "[kinds]":
+            general, _, particular = line.partition(":")
+            terms = tuple(term.replace("_", " ") for term in particular.split())
+            if terms:
+                kinds[general.strip().replace("_", " ")] = terms
+    return tuple(groups), kinds
+
+
+LEXICON_SYNONYMS, LEXICON_KINDS = read_lexicon(LEXICON_PATH)
+
+
+def _lexicon_word(word: str, group: Iterable[str]) -> bool:
+    """Whether a lexicon *word* may stand for its *group*.  Not a word of two letters ("pa", "ma": too many other
+    senses), nor one that Porter joins to a word the tables above know in another sense ("olds", a slang word
+    for parents, stems to "old")."""
+    return len(word) > 2 and (stem(word) not in _CORE_STEMS or any(
+        other in _CORE_WORDS and stem(other) == stem(word) for other in group))
+
+
 def _synonym_index() -> dict[str, set[str]]:
+    """Stem -> every word of every synonym group a word of that stem is in: the tables', then the lexicon's."""
     index: dict[str, set[str]] = {}
     for group in SYNONYMS:
         for word in group:
             index.setdefault(stem(word), set()).update(group)
+    for group in LEXICON_SYNONYMS:
+        for word in group:
+            if _lexicon_word(word, group):
+                index.setdefault(stem(word), set()).update(group)
+    return index
+
+
+def _kinds_index() -> dict[str, tuple[str, ...]]:
+    """Stem of a general word -> the particular things it covers: the tables', then the lexicon's added."""
+    index = {stem(general): kinds for general, kinds in KINDS.items()}
+    for general, kinds in LEXICON_KINDS.items():
+        if _lexicon_word(general, (general,)) or stem(general) in index:
+            index[stem(general)] = tuple(dict.fromkeys((*index.get(stem(general), ()), *kinds)))
     return index
 
 
 _SYNONYMS_OF = _synonym_index()  # stem -> every word of every synonym group it is in
-_KINDS_OF = {stem(general): kinds for general, kinds in KINDS.items()}  # "pets" finds the kinds of "pet" too
+MAX_TERM_WORDS = 4  # the longest multi-word term looked for in a question
+# The multi-word terms a question may use ("blood thinner", "bearded dragon"), as tuples of words.
+_MULTI_WORD_TERMS = frozenset(tuple(term.split()) for terms in (*LEXICON_SYNONYMS, *LEXICON_KINDS.values(),
+                                                                  LEXICON_KINDS) for term in terms if " " in term)
+_KINDS_OF = _kinds_index()  # "pets" finds the kinds of "pet" too
 
 
 def _kinds_of(word: str) -> tuple[str, ...]:
     """The particular things a general *word* covers ("pets": hamster, gecko...).  An -ing word names an activity,
-    not the thing Porter gives it the stem of ("fishing" is not a kind of fish: goldfish, koi), unless the tables
-    group the two ("dancing" with "dance": salsa, ballet)."""
+    not the thing Porter gives it the stem of ("fishing" is not a kind of fish: goldfish, koi), unless it is a
+    general word itself ("programming") or the tables group it with that thing's word ("dancing" with "dance")."""
     kinds = _KINDS_OF.get(stem(word), ())
-    if kinds and word.endswith("ing") and word not in KINDS and word not in _SYNONYMS_OF.get(stem(word), ()):
+    if kinds and word.endswith("ing") and word not in KINDS and not any(
+            other != word and stem(other) == stem(word) for other in _SYNONYMS_OF.get(stem(word), ())):
         return ()
     return kinds
 _FORMS_OF = {stem(form): forms for forms in IRREGULAR_VERBS for form in forms}  # "grew" -> grow, grew, grown
-# Every word the tables know: a capitalised one starting a sentence is a common word, not a name ("Choir has ...").
-_TABLE_WORDS = frozenset({*(word for group in SYNONYMS for word in group), *KINDS,
-                          *(word for kinds in KINDS.values() for word in kinds), *PLACE_WORDS, *TIME_WORDS,
-                          *HABIT_WORDS, *NUMBER_WORDS, *RELATIONS, *ROLES} - set(RELATION_ADJECTIVES))
 
 
 @dataclass(frozen=True)
@@ -1382,6 +1455,19 @@ class RecallQuery:
 _ANY_FRAME_RE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _, _ in FRAMES))  # most messages have none
 
 
+def _multi_word_terms(words: list[str]) -> dict[str, list[str]]:
+    """The known multi-word terms in *words* ("blood thinner", longest first), by their last word."""
+    found: dict[str, list[str]] = {}
+    i = 0
+    while i < len(words):
+        size = next((n for n in range(min(MAX_TERM_WORDS, len(words) - i), 1, -1)
+                     if tuple(words[i:i + n]) in _MULTI_WORD_TERMS), 1)
+        if size > 1:
+            found.setdefault(words[i + size - 1], []).append(" ".join(words[i:i + size]))
+        i += size
+    return found
+
+
 def read_query(text: str) -> RecallQuery:
     """Read *text* for recall: owner words as memory_owner() finds them, and each content word's group."""
     tokens = _tokens(text)
@@ -1393,9 +1479,9 @@ def read_query(text: str) -> RecallQuery:
     content = [word for i, word in enumerate(lowered)
                if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed
                and not _is_in_law(tokens, i)]
-    if not LIGHT_VERBS.issuperset(content):
-        content = [word for word in content if word not in LIGHT_VERBS]
-    wordings = [((word, *_kinds_of(word)), _expand(word)) for word in content]
+    terms = _multi_word_terms(lowered)  # "blood thinner": its synonyms and kinds join the group of "thinner"
+    wordings = [((word, *_kinds_of(word), *(term for term in terms.get(word, ()) for term in (term, *_kinds_of(term)))),
+                 _expand(word).union(*(_expand(term) for term in terms.get(word, ())))) for word in content]
     wordings += [((*frame_words, *(kind for word in frame_words for kind in _kinds_of(word))),
                   {word for frame_word in frame_words for word in _expand(frame_word)}) for frame_words, _ in frames]
     groups: list[TermGroup] = []
@@ -1595,7 +1681,9 @@ class MemoryStore:
                 return [_memory(row) for row in rows]
             rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN"
                                     f" ({','.join('?' * len(ids))})", list(ids)).fetchall()
-            scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment,
+            scorer = _Scorer(wanted, {group: _idf(counts[group], total)
+                                      * (LIGHT_VERB_SHARE if LIGHT_VERBS.issuperset(group.exact) else 1.0)
+                                      for group in groups}, moment,
                              frozenset(stem(name) for name in mentions))
             best = _unrepeated(heapq.nlargest(k * REPEAT_POOL, rows, key=scorer.score), k)
             found = {row[0]: row for row in self._db.execute(
@@ -1687,7 +1775,7 @@ class MemoryStore:
         if matches and total * 2 <= budget:  # each query gives all its rows, so one query can give all of them
             matches = [" OR ".join(f"({match})" for match in matches)]
         for match in matches:
-            left = budget - len(ids)
+            left = max(0, budget - len(ids))  # (a negative LIMIT is none: every matching row)
             newest = self._db.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
                                       " ORDER BY rowid DESC LIMIT ?", (match, left + 1)).fetchall()
             if len(newest) <= left:
@@ -1736,10 +1824,16 @@ class _Scorer:
         self.groups = [group for group in wanted.groups if group in weights]  # in the question's order
         self.weights = [weights[group] for group in self.groups]
         self.group_of: dict[str, list[tuple[int, float]]] = {}  # stem -> (group, credit) for each group it is in
+        # a multi-word term's first stem -> (its other stems, group, credit): "bearded dragon" is beard, dragon
+        self.term_of: dict[str, list[tuple[list[str], int, float]]] = {}
         for index, group in enumerate(self.groups):
             for group_stem in group.stems:
                 credit = 1.0 if group_stem in group.exact_stems else SYNONYM_CREDIT
-                self.group_of.setdefault(group_stem, []).append((index, credit))
+                first, *others = group_stem.split()
+                if others:
+                    self.term_of.setdefault(first, []).append((others, index, credit))
+                else:
+                    self.group_of.setdefault(group_stem, []).append((index, credit))
         self.recency = RECENCY_NUDGE * (LATEST_FACTOR if wanted.wants_latest else 1.0)
         self._by_owner: dict[str, float] = {}  # the owner rule's score for each owner met, and...
         self._by_traits: dict[int, float] = {}  # ...the answer-kind and tense rules' for each set of traits
@@ -1750,9 +1844,12 @@ class _Scorer:
         tokens = terms.split()
         places: dict[int, list[int]] = {}
         credits: dict[int, float] = {}
-        group_of = self.group_of
+        group_of, term_of = self.group_of, self.term_of
         for position, token in enumerate(tokens):
             found = group_of.get(token)
+            if term_of and token in term_of:
+                found = [*(found or ()), *((index, credit) for others, index, credit in term_of[token]
+                                            if tokens[position + 1:position + 1 + len(others)] == others)]
             if found:
                 for index, credit in found:
                     places.setdefault(index, []).append(position)
