@@ -443,6 +443,17 @@ def test_an_empty_store_is_asked_one_statement(memory):
     assert len(statements_run(memory, "What's my cat's name?")) == 1
 
 
+def test_no_candidate_query_reads_every_match_once_the_budget_is_spent(memory, monkeypatch: pytest.MonkeyPatch):
+    """A negative LIMIT is no limit in SQLite: once a query's shortest memories took the candidates past the budget,
+    the next query must still read only a row or two, not every memory that matches."""
+    memory.add_many(generated_memories(3_000))
+    monkeypatch.setattr(timmy, "CANDIDATE_ROWS", 10)  # one query's newest and shortest are more
+    limits = [sql.rsplit("LIMIT", 1)[1] for sql in statements_run(memory, "Did my cat get out on the carpet again?")
+              if sql.startswith("SELECT rowid FROM memories_fts WHERE memories_fts MATCH")]
+    assert " 1" in limits  # the budget was spent
+    assert not any(limit.strip().startswith("-") for limit in limits)
+
+
 QUESTIONS = ("What's my cat's name?", "Whose dog was sick?", "What did Kate's rabbit do?", "Is Pip a cat?")
 
 
