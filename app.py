@@ -1894,15 +1894,23 @@ def _trait_rules(wanted: RecallQuery, traits: int) -> float:
     return score
 
 
+_USER_ONLY = frozenset({OWNER_USER})
+
+
 def _owner_rule(asked: frozenset[str], owner: str) -> float:
     """A memory of the person the question is about ranks up, one only of others down; with no one named in the
-    question, the user's own memories rank up a little.  A memory of no one in particular is neither."""
+    question, the user's own memories rank up a little.  A memory of no one in particular is neither, nor is one of
+    the user's relations or roles for a question about the user."""
     if not owner:
         return 0.0
     owners = owner.split()
     if not asked:
         return OWNER_IMPLIED if OWNER_USER in owners else 0.0
-    return OWNER_MATCH if asked.intersection(owners) else -OWNER_CLASH
+    if asked.intersection(owners):
+        return OWNER_MATCH
+    if asked == _USER_ONLY and not _PEOPLE_WORDS.isdisjoint(owners):
+        return 0.0  # "My fiance Dev proposed at Whitby" is the user's story too: "Where did I get engaged?"
+    return -OWNER_CLASH
 
 
 # ---------------------------------------------------------------------------

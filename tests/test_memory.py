@@ -110,6 +110,12 @@ def test_owner_rule_the_users_own_fact_before_someone_elses(memory):
     assert recalled(memory, "What is Tom's cat called?", 1) == ["Tom's cat is called Misty"]
 
 
+def test_a_memory_of_the_users_relation_is_no_strangers_for_a_question_about_the_user(memory):
+    remember(memory, "My fiance Dev proposed on the beach at Whitby", 300)
+    remember(memory, "Tom proposed to Sue on the beach at Whitby", 2)
+    assert recalled(memory, "Where did I get engaged?", 1) == ["My fiance Dev proposed on the beach at Whitby"]
+
+
 def test_newer_fact_rule(memory):
     remember(memory, "My cat is Winston", 400)
     remember(memory, "My cat is now called Felix", 10)
