@@ -112,7 +112,7 @@ def test_owner_rule_the_users_own_fact_before_someone_elses(memory):
 
 def test_a_memory_of_the_users_relation_is_no_strangers_for_a_question_about_the_user(memory):
     remember(memory, "My fiance Dev proposed on the beach at Whitby", 300)
-    remember(memory, "Tom proposed to Sue on the beach at Whitby", 2)
+    remember(memory, "Sue's boyfriend proposed on the beach at Whitby", 2)
     assert recalled(memory, "Where did I get engaged?", 1) == ["My fiance Dev proposed on the beach at Whitby"]
 
 
