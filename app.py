@@ -1320,7 +1320,7 @@ def memory_terms(text: str) -> str:
 
 def _expand(word: str) -> set[str]:
     """*word* with its synonyms and, for a general word, the particular things it covers."""
-    return {word, *_FORMS_OF.get(stem(word), ()), *_SYNONYMS_OF.get(stem(word), ()), *_kinds_of(word),
+    return {word, *_FORMS_OF.get(stem(word), ()), *_synonyms(word), *_kinds_of(word),
             *_agent_forms(word)}
 
 
@@ -1384,45 +1384,61 @@ def _lexicon_word(word: str, group: Iterable[str]) -> bool:
         other in _CORE_WORDS and stem(other) == stem(word) for other in group))
 
 
-def _synonym_index() -> dict[str, set[str]]:
-    """Stem -> every word of every synonym group a word of that stem is in: the tables', then the lexicon's."""
-    index: dict[str, set[str]] = {}
+def _word_forms(word: str) -> tuple[str, ...]:
+    """*word* and its plural, under which a lexicon entry is found: the lexicon is looked up by word, not by stem,
+    so that Porter's joining of two senses ("presentation" and "present", a gift) does not join their groups."""
+    return word, word + "s", word + "es", *((word[:-1] + "ies",) if word.endswith("y") else ())
+
+
+def _synonym_index() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Every word of every synonym group a word is in: the tables' by stem, the lexicon's by word form."""
+    by_stem: dict[str, set[str]] = {}
     for group in SYNONYMS:
         for word in group:
-            index.setdefault(stem(word), set()).update(group)
+            by_stem.setdefault(stem(word), set()).update(group)
+    by_word: dict[str, set[str]] = {}
     for group in LEXICON_SYNONYMS:
-        for word in group:
-            if _lexicon_word(word, group):
-                index.setdefault(stem(word), set()).update(group)
-    return index
+        kept = [word for word in group if _lexicon_word(word, group)]
+        for word in kept:
+            for form in _word_forms(word):
+                by_word.setdefault(form, set()).update(kept)
+    return by_stem, by_word
 
 
-def _kinds_index() -> dict[str, tuple[str, ...]]:
-    """Stem of a general word -> the particular things it covers: the tables', then the lexicon's added."""
-    index = {stem(general): kinds for general, kinds in KINDS.items()}
+def _kinds_index() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The particular things a general word covers: the tables' by stem, the lexicon's by word form."""
+    by_word: dict[str, tuple[str, ...]] = {}
     for general, kinds in LEXICON_KINDS.items():
-        if _lexicon_word(general, (general,)) or stem(general) in index:
-            index[stem(general)] = tuple(dict.fromkeys((*index.get(stem(general), ()), *kinds)))
-    return index
+        if _lexicon_word(general, (general,)) or general in KINDS:
+            for form in _word_forms(general):
+                by_word[form] = tuple(dict.fromkeys((*by_word.get(form, ()), *kinds)))
+    return {stem(general): kinds for general, kinds in KINDS.items()}, by_word
 
 
-_SYNONYMS_OF = _synonym_index()  # stem -> every word of every synonym group it is in
+_SYNONYMS_OF, _LEXICON_SYNONYMS_OF = _synonym_index()
+_KINDS_OF, _LEXICON_KINDS_OF = _kinds_index()  # "pets" finds the kinds of "pet" too
 MAX_TERM_WORDS = 4  # the longest multi-word term looked for in a question
 # The multi-word terms a question may use ("blood thinner", "bearded dragon"), as tuples of words.
 _MULTI_WORD_TERMS = frozenset(tuple(term.split()) for terms in (*LEXICON_SYNONYMS, *LEXICON_KINDS.values(),
                                                                   LEXICON_KINDS) for term in terms if " " in term)
-_KINDS_OF = _kinds_index()  # "pets" finds the kinds of "pet" too
+
+
+def _synonyms(word: str) -> set[str]:
+    """The words of every synonym group *word* is in."""
+    return _SYNONYMS_OF.get(stem(word), set()) | _LEXICON_SYNONYMS_OF.get(word, set())
 
 
 def _kinds_of(word: str) -> tuple[str, ...]:
     """The particular things a general *word* covers ("pets": hamster, gecko...).  An -ing word names an activity,
     not the thing Porter gives it the stem of ("fishing" is not a kind of fish: goldfish, koi), unless it is a
     general word itself ("programming") or the tables group it with that thing's word ("dancing" with "dance")."""
-    kinds = _KINDS_OF.get(stem(word), ())
+    kinds = (*_KINDS_OF.get(stem(word), ()), *_LEXICON_KINDS_OF.get(word, ()))
     if kinds and word.endswith("ing") and word not in KINDS and not any(
-            other != word and stem(other) == stem(word) for other in _SYNONYMS_OF.get(stem(word), ())):
+            other != word and stem(other) == stem(word) for other in _synonyms(word)):
         return ()
-    return kinds
+    return tuple(dict.fromkeys(kinds))
+
+
 _FORMS_OF = {stem(form): forms for forms in IRREGULAR_VERBS for form in forms}  # "grew" -> grow, grew, grown
 
 

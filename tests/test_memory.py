@@ -329,6 +329,7 @@ def test_the_tables_keep_their_senses_against_the_lexicon():
     assert "tea" not in timmy._expand("meal")  # trimmed in the file: tea is a drink far more often
     assert "christmas" not in timmy._expand("festival")  # the tables' festival is Glastonbury
     assert "salsa" in timmy._expand("dance") and "labrador" in timmy._expand("dog")  # the lexicon adds kinds
+    assert "gift" not in timmy._expand("presentation")  # looked up by word: Porter makes it "present", a gift
 
 
 def test_without_the_lexicon_file_recall_uses_the_tables_alone(tmp_path: Path):
