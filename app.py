@@ -41,7 +41,7 @@ import urllib.request
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -1600,6 +1600,8 @@ class MemoryStore:
         """Open the database at the path *where*, or share the open *where*."""
         self.database = where if isinstance(where, Database) else Database(where)
         self.path, self._db, self._lock = self.database.path, self.database.db, self.database.lock
+        self._known: set[str] | None = None  # the stems the full-text index holds (see _known_stems)...
+        self._known_upto = 0  # ...as of the memory with this id
 
     @property
     def schema_version(self) -> int:
@@ -1684,6 +1686,9 @@ class MemoryStore:
             if not total:  # a new user's first turns: nothing to find
                 return []
             wanted, mentions = self._with_aliases(read_query(query))
+            known = self._known_stems(total)  # a lexicon group's words the store never uses are not asked for
+            wanted = replace(wanted, groups=tuple(found for found in (_in_store(group, known)
+                                                                      for group in wanted.groups) if found))
             counts = {group: self._matches(f"content : {_fts_any(group.words)}")
                       for group in wanted.groups[:COUNTED_GROUPS]}
             groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)
@@ -1752,6 +1757,20 @@ class MemoryStore:
         return RecallQuery(frozenset(owner), tuple(groups), wanted.wants, wants_latest=wanted.wants_latest,
                            ahead=wanted.ahead, state=wanted.state), mentions
 
+    def _known_stems(self, total: int) -> set[str]:
+        """Every stem the full-text index holds (a superset after forgetting), read once from its vocabulary and
+        brought up to date from the stems of memories stored since, by this connection or another."""
+        if self._known is None:
+            self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.memories_vocab"
+                             " USING fts5vocab(main, memories_fts, row)")
+            self._known = {term for (term,) in self._db.execute("SELECT term FROM temp.memories_vocab")}
+        elif total > self._known_upto:
+            for terms, owner in self._db.execute("SELECT terms, owner FROM memories WHERE id > ?",
+                                                 (self._known_upto,)):
+                self._known.update(terms.split(), (stem(word) for word in owner.split()))
+        self._known_upto = total
+        return self._known
+
     def _matches(self, match: str, limit: int = COUNTED_MATCHES) -> int:
         """How many memories *match*, counted up to *limit*: enough to tell rare words from common."""
         return self._db.execute("SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ?"
@@ -1802,6 +1821,19 @@ class MemoryStore:
                 "SELECT rowid FROM memories_by_length WHERE memories_by_length MATCH ? ORDER BY rowid LIMIT ?",
                 (match, max(SHORTEST_PER_QUERY, left // 2))))
         return ids
+
+
+def _in_store(group: TermGroup, known: set[str]) -> TermGroup | None:
+    """*group* with only the words whose stems the store holds (a multi-word term: all of them); None if none is
+    left.  The general lexicon makes groups of dozens of words, most of which a given store never uses: each would
+    cost a look-up in every full-text query."""
+    words = tuple(word for word in group.words if all(part in known for part in stem(word).split()))
+    if len(words) == len(group.words):
+        return group
+    if not words:
+        return None
+    exact = tuple(word for word in group.exact if word in words) or words  # the exact query is then the group's
+    return TermGroup(words, frozenset(stem(word) for word in words), exact, group.exact_stems)
 
 
 def _unrepeated(ranked: list[tuple[Any, ...]], k: int) -> list[int]:

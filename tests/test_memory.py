@@ -332,6 +332,16 @@ def test_the_tables_keep_their_senses_against_the_lexicon():
     assert "gift" not in timmy._expand("presentation")  # looked up by word: Porter makes it "present", a gift
 
 
+def test_words_the_store_never_uses_are_not_asked_for(memory, tmp_path: Path):
+    remember(memory, "I drive a blue Honda Jazz", 400)
+    run = statements_run(memory, "What car do I have?")
+    assert any('"honda"' in sql for sql in run) and not any('"toyota"' in sql for sql in run)
+    other = timmy.MemoryStore(tmp_path / "memory.sqlite3")  # another connection stores a word the store lacked
+    other.add("My partner has a Toyota Yaris", "Misc", 2, created_at=NOW)
+    other.close()
+    assert "My partner has a Toyota Yaris" in recalled(memory, "What car do I have?")
+
+
 def test_without_the_lexicon_file_recall_uses_the_tables_alone(tmp_path: Path):
     assert timmy.read_lexicon(tmp_path / "missing.txt") == ((), {})
     (tmp_path / "words.txt").write_text("# a comment\n[synonyms]\nlift elevator\n[kinds]\ncake: lemon_drizzle sponge\n")
