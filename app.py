@@ -1324,10 +1324,24 @@ def _expand(word: str) -> set[str]:
             *_agent_forms(word)}
 
 
+# A field and the one who practises it, which Porter leaves apart: photography/photographer, biology/biologist.
+FIELD_DOER_ENDINGS = (("graphy", "grapher"), ("logy", "logist"), ("nomy", "nomist"), ("istry", "ist"),
+                      ("ics", "icist"))
+
+
 def _agent_forms(word: str) -> tuple[str, ...]:
     """A doer's verb and the verb's doer, which Porter leaves apart: "cleaner" and "cleans", "teacher" and
-    "teaches", "walker" and "walks"."""
-    if len(word) > 5 and word.endswith("er") and " " not in word:
+    "teaches", "walker" and "walks"; a field's doer and the doer's field: "photography" and "photographer"."""
+    if " " in word:
+        return ()
+    for field_ending, doer_ending in FIELD_DOER_ENDINGS:
+        if word.endswith(field_ending) and len(word) > len(field_ending) + 2:
+            doer = word[:-len(field_ending)] + doer_ending
+            return doer, doer + "s"
+    for field_ending, doer_ending in sorted(FIELD_DOER_ENDINGS, key=lambda pair: -len(pair[1])):  # -icist first
+        if word.endswith(doer_ending) and len(word) > len(doer_ending) + 2:
+            return (word[:-len(doer_ending)] + field_ending,)
+    if len(word) > 5 and word.endswith("er"):
         return word[:-2], word[:-2] + "s", word[:-1] + "s"  # cleaner: clean, cleans; (driver:) drives
     return ()
 

@@ -349,6 +349,14 @@ def test_without_the_lexicon_file_recall_uses_the_tables_alone(tmp_path: Path):
                                                           {"cake": ("lemon drizzle", "sponge")})
 
 
+def test_a_field_finds_the_one_who_practises_it(memory):
+    """Porter leaves "photography" and "photographer" apart, as it does "biology" and "biologist"."""
+    remember(memory, "I'm self-employed as a wedding photographer", 400)
+    remember(memory, "I took some photos at the party", 2)
+    assert recalled(memory, "What kind of photography do I do?", 1) == ["I'm self-employed as a wedding photographer"]
+    assert "biology" in timmy._expand("biologist") and "physicist" in timmy._expand("physics")
+
+
 def test_near_repeats_come_after_other_memories(memory):
     remember(memory, "I'm reading The Name of the Wind at the moment", 100)
     for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
