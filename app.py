@@ -17,6 +17,7 @@ prompt, chat sessions, terminal, HTTP server, command line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import heapq
@@ -39,8 +40,8 @@ import urllib.parse
 import urllib.request
 import uuid
 import weakref
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -386,6 +387,13 @@ MIGRATIONS = [
     UPDATE memories SET owner = memory_owner(content) WHERE owner != memory_owner(content);
     UPDATE memories SET traits = memory_traits(content) WHERE traits != memory_traits(content);
     """,
+    # 6: owners and aliases again, as step-relations ("my stepdad Clive") are relations now.
+    """
+    UPDATE memories SET owner = memory_owner(content) WHERE owner != memory_owner(content);
+    DELETE FROM memory_aliases;
+    INSERT OR IGNORE INTO memory_aliases SELECT memories.id, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+        json_extract(value, '$[2]') FROM memories, json_each(memory_aliases(memories.content));
+    """,
 ]
 
 
@@ -421,6 +429,47 @@ def open_database(path: str | os.PathLike[str]) -> tuple[Path, sqlite3.Connectio
     return absolute, db
 
 
+class Database:
+    """The app's database: one connection and its lock, shared by the memory and session stores.
+
+    Sharing them lets a turn write its exchange and its memory in one transaction (one commit, and a crash
+    leaves both or neither).  The lock is re-entrant so that a store's method can run inside a transaction.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path, self.db = open_database(path)
+        self.lock = threading.RLock()
+        self._savepoints = 0  # how deep the open transaction is nested
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and write atomically: the outermost use is a transaction (committed at the end, rolled
+        back on an exception), a nested one a savepoint, so that an inner failure undoes only its own writes."""
+        with self.lock:
+            depth = self._savepoints
+            self.db.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT nested_{depth}")
+            self._savepoints += 1
+            try:
+                yield self.db
+            except BaseException:
+                if not self.db.in_transaction:  # some errors (a full disk) end the whole transaction themselves
+                    pass
+                elif depth == 0:
+                    self.db.execute("ROLLBACK")
+                else:
+                    self.db.execute(f"ROLLBACK TO nested_{depth}")
+                    self.db.execute(f"RELEASE nested_{depth}")
+                raise
+            else:
+                self.db.execute("COMMIT" if depth == 0 else f"RELEASE nested_{depth}")
+            finally:
+                self._savepoints = depth
+
+
 # Classification rules, first match wins: (topic, importance, pattern).
 TOPIC_RULES: list[tuple[str, int, re.Pattern[str]]] = [
     ("Personal Data", 5, re.compile(r"\b(my name is|call me|i'?m allergic|allergic to|my birthday|i was born)\b")),
@@ -453,6 +502,9 @@ STOP_WORDS = frozenset("""
     whom whose why will with would you your yours yourself
     """.split())
 OWNER_USER = "user"  # the owner recorded for the user's own facts
+# Verbs that say little of their own in a question ("Which supermarket do I use?", "Where do we keep the key?"):
+# their group weighs LIGHT_VERB_SHARE of its idf.  They are still searched for: a rare one makes cheap queries.
+LIGHT_VERBS = frozenset("use uses used using keep keeps kept put puts take takes taken".split())
 # Words by which the user speaks of themself: the first of these, before anyone else is named, makes it theirs.
 USER_WORDS = frozenset("i me my mine myself we us our ours ourselves".split())
 
@@ -488,6 +540,12 @@ RELATIONS: dict[str, tuple[str, ...]] = _relations(
     ("niece", ("niece", "family")),
     ("nephew", ("nephew", "family")),
     ("grandson granddaughter grandchild grandchildren grandkids", ("grandchild", "family")),
+    ("stepdad stepfather", ("stepfather", "family")),
+    ("stepmum stepmom stepmother", ("stepmother", "family")),
+    ("stepson", ("stepson", "stepchild", "family")),
+    ("stepdaughter", ("stepdaughter", "stepchild", "family")),
+    ("stepbrother", ("stepbrother", "family")),
+    ("stepsister", ("stepsister", "family")),
     ("family relatives relative", ("family",)),
     ("friend mate pal bestie", ("friend",)),
     ("neighbour neighbor neighbours neighbors", ("neighbour",)),
@@ -526,11 +584,13 @@ SUBJECT_AFTER = frozenset("""is was has had and just lives lived works worked lo
     makes made takes took uses used""".split())
 # Words that introduce a name: "a parrot called Kiwi".
 NAMING_WORDS = frozenset("called named".split())
+# "What year was I born?" asks for a time: its word names the kind of answer, which a fact need not say.
+TIME_ASKED_RE = re.compile(r"\b(?:what|which) (time|day|date|month|year)\b")
 # What kind of answer a question asks for, from its words and frames: a memory that holds one answers better.
 ANSWER_KINDS: dict[str, re.Pattern[str]] = {
     "name": re.compile(r"\b(name|names|called|named|who)\b"),
     "place": re.compile(r"\b(where|which (city|town|country|place|street))\b"),
-    "time": re.compile(r"\b(when|what (time|day|date)|which (day|date|month|year))\b"),
+    "time": re.compile(rf"\b(when|{TIME_ASKED_RE.pattern})\b"),
     "number": re.compile(r"\bhow (old|many|much|often|long)\b"),
     "habit": re.compile(r"\b(usually|normally|always|every|how often|(mon|tues|wednes|thurs|fri|satur|sun)days)\b"),
 }
@@ -636,6 +696,7 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     # food and drink
     ("eat", "eating", "food", "meal", "dish", "dinner", "lunch", "breakfast", "restaurant"),
     ("drink", "drinking", "drinks"),
+    ("shop", "shopping", "groceries"),
     ("meat", "vegetarian", "vegan", "veggie"),
     ("milk", "dairy", "lactose", "cheese", "cream", "yoghurt", "butter"),
     ("bread", "gluten", "wheat", "pasta", "coeliac", "celiac"),
@@ -734,7 +795,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "device": tuple("""cpap inhaler pacemaker hearing aid aids monitor pump brace splint crutches glasses""".split()),
     "vaccine": tuple("jab jabs booster flu injection vaccination".split()),
     # the theatre and shows
-    "theatre": tuple("musical musicals play panto pantomime opera ballet show tickets hippodrome".split()),
+    "theatre": tuple("musical musicals panto pantomime opera ballet show tickets hippodrome".split()),  # not "play",
+    # mostly a verb ("I play five-a-side")
     "show": tuple("musical musicals panto pantomime opera ballet gig concert tickets".split()),
     # places and homes
     "university": tuple("uni degree graduated graduate college masters phd undergraduate campus".split()),
@@ -792,11 +854,13 @@ FRAMES: tuple[tuple[re.Pattern[str], tuple[str, ...], frozenset[str]], ...] = (
     (re.compile(r"\brun out\b"), ("expire", "expires", "expiry"), frozenset({"run"})),
     (re.compile(r"\bget to (work|the office|school)\b"), ("commute", "train", "bus", "drive", "cycle", "walk"),
      frozenset({"get"})),
-    (re.compile(r"\bnext door\b"), ("neighbour", "neighbours", "neighbor"), frozenset({"next", "door"})),
+    (re.compile(r"\bnext door\b"), ("neighbour", "neighbours", "neighbor"),
+     frozenset({"next", "door", "lives", "live"})),  # "Who lives next door?" is not about where anyone lives
     (re.compile(r"\bbuilding work\b"), ("renovation", "builders"), frozenset({"building", "work"})),
     (re.compile(r"\b(eat|have) in the morning\b"), ("breakfast",), frozenset({"morning"})),
     # British English: "the work Christmas do" is a party, "days off" are leave, "locked out" wants a key
-    (re.compile(r"\b(christmas|leaving|birthday|work|office|summer|retirement) do\b"), ("party",), frozenset()),
+    (re.compile(r"\b(christmas|leaving|birthday|work|office|summer|retirement) do\b(?! (i|we|you|they|he|she)\b)"),
+     ("party",), frozenset()),  # not "What charity work do I do?"
     (re.compile(r"\b(days?|time) off\b"), ("leave", "holiday", "annual"), frozenset({"off"})),
     (re.compile(r"\blocked out\b|\bget in\b"), ("key", "keys", "spare"), frozenset({"locked", "get"})),
     (re.compile(r"\bholiday (home|house|cottage|let)\b"), ("caravan", "cottage", "chalet", "lodge", "villa",
@@ -815,6 +879,7 @@ OWNER_CLASH = 4.0  # taken away for a memory only of others, when the question i
 OWNER_IMPLIED = 1.5  # a memory of the user's own, when the question names no one ("What's the dog called?")
 PROXIMITY_WINDOW = 3  # two of the question's groups this close in a memory count as a phrase
 PROXIMITY_WEIGHT = 1.0  # added per such pair, times the rarer group's idf share
+LIGHT_VERB_SHARE = 0.25  # a light verb's group ("use") weighs this share of its idf: it says little
 ANSWER_KIND = 1.5  # a memory holding what the question asks for: a name, a place, a time, a number, a habit
 PAST_FOR_AHEAD = 1.5  # taken from a past event, when the question is about what is coming or going on
 ONE_OFF_FOR_STATE = 1.5  # taken from a memory of one day, when the question is about how things stand
@@ -835,6 +900,9 @@ CANDIDATE_ROWS = 250  # at most this many memories are scored in Python: a query
 # of these gives them all; a larger one gives half of what is left, or at least...
 SHORTEST_PER_QUERY = 20  # ...this many, of its shortest memories (bm25's order for one word)...
 NEWEST_PER_QUERY = 8  # ...and its newest
+LONG_MESSAGE_GROUPS = 4  # a message of more word groups than this (mostly a statement: questions have 1-3)...
+LONG_MESSAGE_ROWS = 100  # ...has at most this many candidates...
+LONG_MESSAGE_RAREST = 2  # ...from queries on its this many rarest groups (alone, with the owner, in pairs)
 OPTIMIZE_AFTER_ROWS = 1000  # add_many() merges the full-text indexes after storing this many rows
 ANALYSED_CHARS = 2000  # the re-rank reads only this much of a long memory
 ALIAS_NAMES = 6  # a relation known by more names than this ("family") adds none of them to a question
@@ -1006,20 +1074,34 @@ STEM_CACHE_WORDS = 100_000  # the cache is emptied when it holds more words than
 
 
 def stem(word: str) -> str:
-    """The stem of a lower-case word, the same as the full-text index's porter tokenizer gives."""
+    """The stem of a lower-case word, the same as the full-text index's porter tokenizer gives; of a multi-word
+    term ("bearded dragon"), its words' stems."""
     found = _STEMS.get(word)
     if found is None:
         if len(_STEMS) >= STEM_CACHE_WORDS:
             _STEMS.clear()
-        found = _STEMS[word] = _porter(word) if word.isascii() and word.isalpha() else word
+        if " " in word:
+            found = _STEMS[word] = " ".join(stem(part) for part in word.split())
+        else:
+            found = _STEMS[word] = _porter(word) if word.isascii() and word.isalpha() else word
     return found
+
+
+def _in_law(owner: str) -> str:
+    """The owner word of a relation by marriage: "mother-in-law" is motherinlaw."""
+    return owner + "inlaw"
+
+
+def _is_in_law(tokens: list[tuple[str, bool, bool]], i: int) -> bool:
+    """Whether the word at *i* is the "law" of "mother-in-law": part of a relation, not a word of its own."""
+    return tokens[i][0] in ("law", "laws") and i >= 2 and tokens[i - 1][0] == "in" and tokens[i - 2][0] in RELATIONS
 
 
 def _relation_at(tokens: list[tuple[str, bool, bool]], i: int) -> tuple[list[str], int]:
     """The owner words of the relation at *i* and the index after it: "mother-in-law" is motherinlaw."""
     owners = RELATIONS[tokens[i][0]]
-    if i + 2 < len(tokens) and tokens[i + 1][0] == "in" and tokens[i + 2][0] in ("law", "laws"):
-        return [owners[0] + "inlaw", "family"], i + 3
+    if i + 2 < len(tokens) and _is_in_law(tokens, i + 2):
+        return [_in_law(owners[0]), "family"], i + 3
     return list(owners), i + 1
 
 
@@ -1238,33 +1320,140 @@ def memory_terms(text: str) -> str:
 
 def _expand(word: str) -> set[str]:
     """*word* with its synonyms and, for a general word, the particular things it covers."""
-    return {word, *_FORMS_OF.get(stem(word), ()), *_SYNONYMS_OF.get(stem(word), ()), *_KINDS_OF.get(stem(word), ()),
+    return {word, *_FORMS_OF.get(stem(word), ()), *_synonyms(word), *_kinds_of(word),
             *_agent_forms(word)}
+
+
+# A field and the one who practises it, which Porter leaves apart: photography/photographer, biology/biologist.
+FIELD_DOER_ENDINGS = (("graphy", "grapher"), ("logy", "logist"), ("nomy", "nomist"), ("istry", "ist"),
+                      ("ics", "icist"))
 
 
 def _agent_forms(word: str) -> tuple[str, ...]:
     """A doer's verb and the verb's doer, which Porter leaves apart: "cleaner" and "cleans", "teacher" and
-    "teaches", "walker" and "walks"."""
+    "teaches", "walker" and "walks"; a field's doer and the doer's field: "photography" and "photographer"."""
+    if " " in word:
+        return ()
+    for field_ending, doer_ending in FIELD_DOER_ENDINGS:
+        if word.endswith(field_ending) and len(word) > len(field_ending) + 2:
+            doer = word[:-len(field_ending)] + doer_ending
+            return doer, doer + "s"
+    for field_ending, doer_ending in sorted(FIELD_DOER_ENDINGS, key=lambda pair: -len(pair[1])):  # -icist first
+        if word.endswith(doer_ending) and len(word) > len(doer_ending) + 2:
+            return (word[:-len(doer_ending)] + field_ending,)
     if len(word) > 5 and word.endswith("er"):
         return word[:-2], word[:-2] + "s", word[:-1] + "s"  # cleaner: clean, cleans; (driver:) drives
     return ()
 
 
-def _synonym_index() -> dict[str, set[str]]:
-    index: dict[str, set[str]] = {}
+# Every word the tables above know, and the stems of them: the senses a lexicon word may not take over.
+_CORE_WORDS = frozenset({*(word for group in SYNONYMS for word in group), *KINDS,
+                         *(word for kinds in KINDS.values() for word in kinds), *PLACE_WORDS, *TIME_WORDS,
+                         *HABIT_WORDS, *NUMBER_WORDS, *RELATIONS, *ROLES, *RELATION_ADJECTIVES})
+_CORE_STEMS = frozenset(stem(word) for word in _CORE_WORDS)
+# A capitalised word starting a sentence that the tables know is a common word, not a name ("Choir has ...").
+_TABLE_WORDS = _CORE_WORDS - RELATION_ADJECTIVES
+
+# The general lexicon (related_words.txt: symmetric synonym groups and "general: particular ..." kinds, multi-word
+# terms joined by "_"), read beside this file; without it recall uses the tables above alone.  The tables decide a
+# stem's sense (_lexicon_word); lines trimmed for recall are commented in the file with the reason.
+LEXICON_PATH = Path(__file__).with_name("related_words.txt")
+
+
+def read_lexicon(path: Path) -> tuple[tuple[tuple[str, ...], ...], dict[str, tuple[str, ...]]]:
+    """The synonym groups and kinds of the lexicon file at *path* (none if there is no file)."""
+    groups: list[tuple[str, ...]] = []
+    kinds: dict[str, tuple[str, ...]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return (), {}
+    section = ""
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            section = line
+        elif section == "[synonyms]":
+            terms = tuple(term.replace("_", " ") for term in line.split())
+            if len(terms) > 1:
+                groups.append(terms)
+        elif section == "[kinds]":
+            general, _, particular = line.partition(":")
+            terms = tuple(term.replace("_", " ") for term in particular.split())
+            if terms:
+                kinds[general.strip().replace("_", " ")] = terms
+    return tuple(groups), kinds
+
+
+LEXICON_SYNONYMS, LEXICON_KINDS = read_lexicon(LEXICON_PATH)
+
+
+def _lexicon_word(word: str, group: Iterable[str]) -> bool:
+    """Whether a lexicon *word* may stand for its *group*.  Not a word of two letters ("pa", "ma": too many other
+    senses), nor one that Porter joins to a word the tables above know in another sense ("olds", a slang word
+    for parents, stems to "old")."""
+    return len(word) > 2 and (stem(word) not in _CORE_STEMS or any(
+        other in _CORE_WORDS and stem(other) == stem(word) for other in group))
+
+
+def _word_forms(word: str) -> tuple[str, ...]:
+    """*word* and its plural, under which a lexicon entry is found: the lexicon is looked up by word, not by stem,
+    so that Porter's joining of two senses ("presentation" and "present", a gift) does not join their groups."""
+    return word, word + "s", word + "es", *((word[:-1] + "ies",) if word.endswith("y") else ())
+
+
+def _synonym_index() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Every word of every synonym group a word is in: the tables' by stem, the lexicon's by word form."""
+    by_stem: dict[str, set[str]] = {}
     for group in SYNONYMS:
         for word in group:
-            index.setdefault(stem(word), set()).update(group)
-    return index
+            by_stem.setdefault(stem(word), set()).update(group)
+    by_word: dict[str, set[str]] = {}
+    for group in LEXICON_SYNONYMS:
+        kept = [word for word in group if _lexicon_word(word, group)]
+        for word in kept:
+            for form in _word_forms(word):
+                by_word.setdefault(form, set()).update(kept)
+    return by_stem, by_word
 
 
-_SYNONYMS_OF = _synonym_index()  # stem -> every word of every synonym group it is in
-_KINDS_OF = {stem(general): kinds for general, kinds in KINDS.items()}  # "pets" finds the kinds of "pet" too
+def _kinds_index() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """The particular things a general word covers: the tables' by stem, the lexicon's by word form."""
+    by_word: dict[str, tuple[str, ...]] = {}
+    for general, kinds in LEXICON_KINDS.items():
+        if _lexicon_word(general, (general,)) or general in KINDS:
+            for form in _word_forms(general):
+                by_word[form] = tuple(dict.fromkeys((*by_word.get(form, ()), *kinds)))
+    return {stem(general): kinds for general, kinds in KINDS.items()}, by_word
+
+
+_SYNONYMS_OF, _LEXICON_SYNONYMS_OF = _synonym_index()
+_KINDS_OF, _LEXICON_KINDS_OF = _kinds_index()  # "pets" finds the kinds of "pet" too
+MAX_TERM_WORDS = 4  # the longest multi-word term looked for in a question
+# The multi-word terms a question may use ("blood thinner", "bearded dragon"), as tuples of words.
+_MULTI_WORD_TERMS = frozenset(tuple(term.split()) for terms in (*LEXICON_SYNONYMS, *LEXICON_KINDS.values(),
+                                                                  LEXICON_KINDS) for term in terms if " " in term)
+
+
+def _synonyms(word: str) -> set[str]:
+    """The words of every synonym group *word* is in."""
+    return _SYNONYMS_OF.get(stem(word), set()) | _LEXICON_SYNONYMS_OF.get(word, set())
+
+
+def _kinds_of(word: str) -> tuple[str, ...]:
+    """The particular things a general *word* covers ("pets": hamster, gecko...).  An -ing word names an activity,
+    not the thing Porter gives it the stem of ("fishing" is not a kind of fish: goldfish, koi), unless it is a
+    general word itself ("programming") or the tables group it with that thing's word ("dancing" with "dance")."""
+    kinds = (*_KINDS_OF.get(stem(word), ()), *_LEXICON_KINDS_OF.get(word, ()))
+    if kinds and word.endswith("ing") and word not in KINDS and not any(
+            other != word and stem(other) == stem(word) for other in _synonyms(word)):
+        return ()
+    return tuple(dict.fromkeys(kinds))
+
+
 _FORMS_OF = {stem(form): forms for forms in IRREGULAR_VERBS for form in forms}  # "grew" -> grow, grew, grown
-# Every word the tables know: a capitalised one starting a sentence is a common word, not a name ("Choir has ...").
-_TABLE_WORDS = frozenset({*(word for group in SYNONYMS for word in group), *KINDS,
-                          *(word for kinds in KINDS.values() for word in kinds), *PLACE_WORDS, *TIME_WORDS,
-                          *HABIT_WORDS, *NUMBER_WORDS, *RELATIONS, *ROLES} - set(RELATION_ADJECTIVES))
 
 
 @dataclass(frozen=True)
@@ -1296,6 +1485,19 @@ class RecallQuery:
 _ANY_FRAME_RE = re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _, _ in FRAMES))  # most messages have none
 
 
+def _multi_word_terms(words: list[str]) -> dict[str, list[str]]:
+    """The known multi-word terms in *words* ("blood thinner", longest first), by their last word."""
+    found: dict[str, list[str]] = {}
+    i = 0
+    while i < len(words):
+        size = next((n for n in range(min(MAX_TERM_WORDS, len(words) - i), 1, -1)
+                     if tuple(words[i:i + n]) in _MULTI_WORD_TERMS), 1)
+        if size > 1:
+            found.setdefault(words[i + size - 1], []).append(" ".join(words[i:i + size]))
+        i += size
+    return found
+
+
 def read_query(text: str) -> RecallQuery:
     """Read *text* for recall: owner words as memory_owner() finds them, and each content word's group."""
     tokens = _tokens(text)
@@ -1303,11 +1505,14 @@ def read_query(text: str) -> RecallQuery:
     phrase = " ".join(lowered)
     frames = [(frame_words, replaced) for pattern, frame_words, replaced in FRAMES
               if pattern.search(phrase)] if _ANY_FRAME_RE.search(phrase) else []
-    framed = set().union(*(replaced for _, replaced in frames))
-    wordings = [((word, *_KINDS_OF.get(stem(word), ())), _expand(word))
-                for word in lowered
-                if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed]
-    wordings += [((*frame_words, *(kind for word in frame_words for kind in _KINDS_OF.get(stem(word), ()))),
+    framed = set().union(*(replaced for _, replaced in frames), TIME_ASKED_RE.findall(phrase))
+    content = [word for i, word in enumerate(lowered)
+               if word not in STOP_WORDS and word not in USER_WORDS and word not in RELATIONS and word not in framed
+               and not _is_in_law(tokens, i)]
+    terms = _multi_word_terms(lowered)  # "blood thinner": its synonyms and kinds join the group of "thinner"
+    wordings = [((word, *_kinds_of(word), *(term for term in terms.get(word, ()) for term in (term, *_kinds_of(term)))),
+                 _expand(word).union(*(_expand(term) for term in terms.get(word, ())))) for word in content]
+    wordings += [((*frame_words, *(kind for word in frame_words for kind in _kinds_of(word))),
                   {word for frame_word in frame_words for word in _expand(frame_word)}) for frame_words, _ in frames]
     groups: list[TermGroup] = []
     for exact, expanded in wordings:
@@ -1333,21 +1538,23 @@ def read_query(text: str) -> RecallQuery:
 
 
 def _relation_asked_later(tokens: list[tuple[str, bool, bool]]) -> frozenset[str]:
-    """The relation of a "my <relation>" after the user in a question: "What am I planning for my sister?" asks
-    about the sister.  Roles are left out: "When do I see my dentist?" asks about the user's appointment."""
+    """The relation of a "my <relation>" after the user in a question, and the name given it: "What am I planning
+    for my sister?" asks about the sister, "Where did I meet my mate Cormac?" about the friend and Cormac.  Roles
+    are left out: "When do I see my dentist?" asks about the user's appointment."""
     for i, (word, _, _) in enumerate(tokens[:-1]):
         if word in ("my", "our"):
             relation = _relation_named(tokens, i + 1)
             if relation and relation[0][0] not in PET_KINDS and tokens[relation[1] - 1][0] in RELATIONS:
-                return _asked_owner(relation[0])
+                name = _name_at(tokens, relation[1])  # "Where did I meet my mate Cormac?" asks about Cormac too
+                return _asked_owner(relation[0] + ([name] if name else []))
     return frozenset()
 
 
-# The owner words of relations and roles: any other owner word but "user" is a name.
-_PEOPLE_WORDS = frozenset(word for owners in (*RELATIONS.values(), *ROLES.values()) for word in owners)
+# The owner words of relations (by marriage too: "fatherinlaw") and roles: any other owner word but "user" is a name.
+_PEOPLE_WORDS = frozenset({*(word for owners in (*RELATIONS.values(), *ROLES.values()) for word in owners),
+                           *(_in_law(owners[0]) for owners in RELATIONS.values())})
 # The owners a question about the user's own people asks for: the user, and every relation and role.
-_USER_AND_PEOPLE = frozenset({OWNER_USER, *(word for owners in (*RELATIONS.values(), *ROLES.values())
-                                            for word in owners)})
+_USER_AND_PEOPLE = frozenset({OWNER_USER, *_PEOPLE_WORDS})
 
 
 def _asked_owner(owners: list[str]) -> frozenset[str]:
@@ -1403,9 +1610,12 @@ def _memory(row: tuple[Any, ...]) -> Memory:
 class MemoryStore:
     """Facts in SQLite: stored from user messages with their owner, recalled by relevance to the message."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path, self._db = open_database(path)
-        self._lock = threading.Lock()
+    def __init__(self, where: str | os.PathLike[str] | Database) -> None:
+        """Open the database at the path *where*, or share the open *where*."""
+        self.database = where if isinstance(where, Database) else Database(where)
+        self.path, self._db, self._lock = self.database.path, self.database.db, self.database.lock
+        self._known: set[str] | None = None  # the stems the full-text index holds (see _known_stems)...
+        self._known_upto = 0  # ...as of the memory with this id
 
     @property
     def schema_version(self) -> int:
@@ -1413,8 +1623,7 @@ class MemoryStore:
             return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.database.close()
 
     def add(self, content: str, topic: str, importance: int, *, role: str = "User",
             session_id: str | None = None, created_at: dt.datetime | None = None) -> bool:
@@ -1486,23 +1695,30 @@ class MemoryStore:
         if k <= 0:
             return []
         moment = (now or dt.datetime.now()).timestamp()
-        wanted = read_query(query)
         with self._lock:
-            wanted, mentions = self._with_aliases(wanted)
             total = self._db.execute("SELECT max(id) FROM memories").fetchone()[0] or 0  # about the count, in O(1)
+            if not total:  # a new user's first turns: nothing to find
+                return []
+            wanted, mentions = self._with_aliases(read_query(query))
+            known = self._known_stems(total)  # a lexicon group's words the store never uses are not asked for
+            wanted = replace(wanted, groups=tuple(found for found in (_in_store(group, known)
+                                                                      for group in wanted.groups) if found))
             counts = {group: self._matches(f"content : {_fts_any(group.words)}")
                       for group in wanted.groups[:COUNTED_GROUPS]}
             groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)
             common = {g for g in groups  # a small store has no common word: each group is queried whole
                       if counts[g] >= max(SHORTEST_PER_QUERY, min(COUNTED_MATCHES, COMMON_SHARE * total))}
-            ids = self._candidate_ids(wanted.owner, groups, common, mentions)
+            ids = self._candidate_ids(wanted.owner, groups, common, mentions, total=total,
+                                      long=len(wanted.groups) > LONG_MESSAGE_GROUPS)
             if not ids:
                 rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories"
                                         " ORDER BY importance DESC, created_at DESC LIMIT ?", (k,)).fetchall()
                 return [_memory(row) for row in rows]
             rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN"
                                     f" ({','.join('?' * len(ids))})", list(ids)).fetchall()
-            scorer = _Scorer(wanted, {group: _idf(counts[group], total) for group in groups}, moment,
+            scorer = _Scorer(wanted, {group: _idf(counts[group], total)
+                                      * (LIGHT_VERB_SHARE if LIGHT_VERBS.issuperset(group.exact) else 1.0)
+                                      for group in groups}, moment,
                              frozenset(stem(name) for name in mentions))
             best = _unrepeated(heapq.nlargest(k * REPEAT_POOL, rows, key=scorer.score), k)
             found = {row[0]: row for row in self._db.execute(
@@ -1555,13 +1771,27 @@ class MemoryStore:
         return RecallQuery(frozenset(owner), tuple(groups), wanted.wants, wants_latest=wanted.wants_latest,
                            ahead=wanted.ahead, state=wanted.state), mentions
 
+    def _known_stems(self, total: int) -> set[str]:
+        """Every stem the full-text index holds (a superset after forgetting), read once from its vocabulary and
+        brought up to date from the stems of memories stored since, by this connection or another."""
+        if self._known is None:
+            self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.memories_vocab"
+                             " USING fts5vocab(main, memories_fts, row)")
+            self._known = {term for (term,) in self._db.execute("SELECT term FROM temp.memories_vocab")}
+        elif total > self._known_upto:
+            for terms, owner in self._db.execute("SELECT terms, owner FROM memories WHERE id > ?",
+                                                 (self._known_upto,)):
+                self._known.update(terms.split(), (stem(word) for word in owner.split()))
+        self._known_upto = total
+        return self._known
+
     def _matches(self, match: str, limit: int = COUNTED_MATCHES) -> int:
         """How many memories *match*, counted up to *limit*: enough to tell rare words from common."""
         return self._db.execute("SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ?"
                                 " LIMIT ?)", (match, limit)).fetchone()[0]
 
     def _candidate_ids(self, owner: frozenset[str], groups: list[TermGroup], common: set[TermGroup],
-                       mentions: frozenset[str] = frozenset()) -> set[int]:
+                       mentions: frozenset[str], *, total: int, long: bool) -> set[int]:
         """Ids from a few full-text queries, most specific first, each reading only the rows it returns.
 
         The queries: the owner AND each of the rarest groups (the question's
@@ -1570,8 +1800,14 @@ class MemoryStore:
         no more rows than are left of CANDIDATE_ROWS gives them all; a larger
         one its shortest memories (from memories_by_length: half of what is
         left, at least SHORTEST_PER_QUERY) and its newest (from memories_fts).
+        A *long* message (a statement, mostly: its recall is context, not an
+        answer) has fewer queries and candidates (LONG_MESSAGE_RAREST groups,
+        LONG_MESSAGE_ROWS).  In a store of *total* memories that fits twice in
+        the budget, every query gives all its rows, so they are asked as one.
         """
-        rarest = groups[:SINGLE_QUERIES]
+        budget, alone, paired = ((LONG_MESSAGE_ROWS, LONG_MESSAGE_RAREST, LONG_MESSAGE_RAREST) if long
+                                 else (CANDIDATE_ROWS, SINGLE_QUERIES, PAIR_GROUPS))
+        rarest = groups[:alone]
         terms = {group: f"content : {_fts_any(group.words)}" for group in groups}
         exact = {group: f"content : {_fts_any(group.exact)}" for group in rarest}
         whose = f"owner : {_fts_any(sorted(owner or {OWNER_USER}))}"  # no one named: the user, as _owner_rule
@@ -1579,13 +1815,16 @@ class MemoryStore:
         owned = [f"{whose} AND {term}" for group in rarest for term in (exact[group], terms[group])]
         if mentions:  # "my husband": memories that mention Raj too ("I'm knitting Raj a jumper")
             owned += [f"content : {_fts_any(sorted(mentions))} AND {terms[group]}" for group in rarest]
-        pairs = [f"{terms[first]} AND {terms[second]}" for n, first in enumerate(groups[:PAIR_GROUPS])
-                 for second in groups[n + 1:PAIR_GROUPS]]
+        pairs = [f"{terms[first]} AND {terms[second]}" for n, first in enumerate(groups[:paired])
+                 for second in groups[n + 1:paired]]
         singles = [exact[group] for group in rarest] + [terms[group] for group in rarest if group not in common]
         ids: set[int] = set()
         someone = [whose] if owner and OWNER_USER not in owner else []  # a person's few memories: all of them
-        for match in dict.fromkeys(owned + pairs + someone + singles or ([whose] if owner else [])):
-            left = CANDIDATE_ROWS - len(ids)
+        matches = list(dict.fromkeys(owned + pairs + someone + singles or ([whose] if owner else [])))
+        if matches and total * 2 <= budget:  # each query gives all its rows, so one query can give all of them
+            matches = [" OR ".join(f"({match})" for match in matches)]
+        for match in matches:
+            left = max(0, budget - len(ids))  # (a negative LIMIT is none: every matching row)
             newest = self._db.execute("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
                                       " ORDER BY rowid DESC LIMIT ?", (match, left + 1)).fetchall()
             if len(newest) <= left:
@@ -1596,6 +1835,19 @@ class MemoryStore:
                 "SELECT rowid FROM memories_by_length WHERE memories_by_length MATCH ? ORDER BY rowid LIMIT ?",
                 (match, max(SHORTEST_PER_QUERY, left // 2))))
         return ids
+
+
+def _in_store(group: TermGroup, known: set[str]) -> TermGroup | None:
+    """*group* with only the words whose stems the store holds (a multi-word term: all of them); None if none is
+    left.  The general lexicon makes groups of dozens of words, most of which a given store never uses: each would
+    cost a look-up in every full-text query."""
+    words = tuple(word for word in group.words if all(part in known for part in stem(word).split()))
+    if len(words) == len(group.words):
+        return group
+    if not words:
+        return None
+    exact = tuple(word for word in group.exact if word in words) or words  # the exact query is then the group's
+    return TermGroup(words, frozenset(stem(word) for word in words), exact, group.exact_stems)
 
 
 def _unrepeated(ranked: list[tuple[Any, ...]], k: int) -> list[int]:
@@ -1634,10 +1886,16 @@ class _Scorer:
         self.groups = [group for group in wanted.groups if group in weights]  # in the question's order
         self.weights = [weights[group] for group in self.groups]
         self.group_of: dict[str, list[tuple[int, float]]] = {}  # stem -> (group, credit) for each group it is in
+        # a multi-word term's first stem -> (its other stems, group, credit): "bearded dragon" is beard, dragon
+        self.term_of: dict[str, list[tuple[list[str], int, float]]] = {}
         for index, group in enumerate(self.groups):
             for group_stem in group.stems:
                 credit = 1.0 if group_stem in group.exact_stems else SYNONYM_CREDIT
-                self.group_of.setdefault(group_stem, []).append((index, credit))
+                first, *others = group_stem.split()
+                if others:
+                    self.term_of.setdefault(first, []).append((others, index, credit))
+                else:
+                    self.group_of.setdefault(group_stem, []).append((index, credit))
         self.recency = RECENCY_NUDGE * (LATEST_FACTOR if wanted.wants_latest else 1.0)
         self._by_owner: dict[str, float] = {}  # the owner rule's score for each owner met, and...
         self._by_traits: dict[int, float] = {}  # ...the answer-kind and tense rules' for each set of traits
@@ -1648,9 +1906,12 @@ class _Scorer:
         tokens = terms.split()
         places: dict[int, list[int]] = {}
         credits: dict[int, float] = {}
-        group_of = self.group_of
+        group_of, term_of = self.group_of, self.term_of
         for position, token in enumerate(tokens):
             found = group_of.get(token)
+            if term_of and token in term_of:
+                found = [*(found or ()), *((index, credit) for others, index, credit in term_of[token]
+                                            if tokens[position + 1:position + 1 + len(others)] == others)]
             if found:
                 for index, credit in found:
                     places.setdefault(index, []).append(position)
@@ -1695,15 +1956,23 @@ def _trait_rules(wanted: RecallQuery, traits: int) -> float:
     return score
 
 
+_USER_ONLY = frozenset({OWNER_USER})
+
+
 def _owner_rule(asked: frozenset[str], owner: str) -> float:
     """A memory of the person the question is about ranks up, one only of others down; with no one named in the
-    question, the user's own memories rank up a little.  A memory of no one in particular is neither."""
+    question, the user's own memories rank up a little.  A memory of no one in particular is neither, nor is one of
+    the user's relations or roles for a question about the user."""
     if not owner:
         return 0.0
     owners = owner.split()
     if not asked:
         return OWNER_IMPLIED if OWNER_USER in owners else 0.0
-    return OWNER_MATCH if asked.intersection(owners) else -OWNER_CLASH
+    if asked.intersection(owners):
+        return OWNER_MATCH
+    if asked == _USER_ONLY and not _PEOPLE_WORDS.isdisjoint(owners):
+        return 0.0  # "My fiance Dev proposed at Whitby" is the user's story too: "Where did I get engaged?"
+    return -OWNER_CLASH
 
 
 # ---------------------------------------------------------------------------
@@ -1813,13 +2082,13 @@ class SessionStore:
     reads back the few exchanges it needs.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path, self._db = open_database(path)
-        self._lock = threading.Lock()
+    def __init__(self, where: str | os.PathLike[str] | Database) -> None:
+        """Open the database at the path *where*, or share the open *where*."""
+        self.database = where if isinstance(where, Database) else Database(where)
+        self.path, self._db, self._lock = self.database.path, self.database.db, self.database.lock
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.database.close()
 
     def exists(self, session_id: str) -> bool:
         """Whether the session is stored: it is from its first finished exchange on."""
@@ -1863,25 +2132,16 @@ class SessionStore:
             at: dt.datetime) -> int:
         """Store a finished exchange at the end of the session (stored with it if new); return its index.
 
-        One transaction, so a turn costs one commit.
+        One transaction, or part of the caller's (ChatApp.turn stores the message's memory in the same one).
         """
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("INSERT INTO sessions (id, kind, created_at, updated_at) VALUES (?, ?, ?, ?)"
-                                 " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
-                                 (session_id, kind, now, now))
-                index = self._db.execute(
-                    "INSERT INTO exchanges (session_id, idx, user_message, system_prompt, reply, model, created_at)"
-                    " SELECT ?, coalesce(max(idx) + 1, 0), ?, ?, ?, ?, ? FROM exchanges"
-                    " WHERE session_id = ? RETURNING idx",
-                    (session_id, user_message, system_prompt, reply, model, at.timestamp(), session_id)).fetchone()[0]
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return index
+        with self.database.transaction() as db:
+            db.execute("INSERT INTO sessions (id, kind, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                       " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at", (session_id, kind, now, now))
+            return db.execute(
+                "INSERT INTO exchanges (session_id, idx, user_message, system_prompt, reply, model, created_at)"
+                " SELECT ?, coalesce(max(idx) + 1, 0), ?, ?, ?, ?, ? FROM exchanges WHERE session_id = ? RETURNING idx",
+                (session_id, user_message, system_prompt, reply, model, at.timestamp(), session_id)).fetchone()[0]
 
     def replace_reply(self, session_id: str, index: int, reply: str) -> None:
         """Give exchange *index* a new reply; the old one joins its rejected alternatives."""
@@ -1949,7 +2209,7 @@ class ChatApp:
                  sessions: SessionStore | None = None) -> None:
         self.client = client
         self.memory = memory
-        self.sessions = sessions or SessionStore(memory.path)
+        self.sessions = sessions or SessionStore(memory.database)  # one connection: a turn is one transaction
         self.persona = persona
         self.memories_per_turn = memories_per_turn
         self.recent_turns = recent_turns
@@ -2011,11 +2271,14 @@ class ChatApp:
             except ModelError as error:
                 error.saved = saved
                 raise
-            index = self.sessions.add(session.id, session.kind, message, system_prompt, reply, self.client.model, now)
-            try:
-                self.memory.remember(message, session_id=session.id, now=now)
-            except sqlite3.Error as error:  # a memory failure must not lose the reply
-                logger.error("could not store a memory: %s", error)
+            with self.sessions.database.transaction():  # the exchange and its memory: one commit, both or neither
+                index = self.sessions.add(session.id, session.kind, message, system_prompt, reply,
+                                          self.client.model, now)
+                try:
+                    with self.memory.database.transaction():  # nested: a failure undoes the memory alone
+                        self.memory.remember(message, session_id=session.id, now=now)
+                except sqlite3.Error as error:  # a memory failure must not lose the reply
+                    logger.error("could not store a memory: %s", error)
             return TurnResult(index, reply, captured, saved)
 
     def retry(self, session: Session, *, stream: bool = False,

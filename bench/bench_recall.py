@@ -27,7 +27,7 @@ thread's CPU time (which other processes on a shared machine do not inflate):
   recall   one recall(question, 5) call, every question asked REPEAT times after a warm-up pass;
   turn     ChatApp.turn for the same questions with an in-process model that answers at once, so that
            the time is all of the turn but the model call: capture hook, recall, prompt, history, remember;
-  store    ChatApp.turn for new statements, which remember() stores (one committed insert each).
+  store    ChatApp.turn for new statements, which remember() stores (the exchange and its memory: one commit).
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def test_contractions_and_possessives_are_split(text: str, expected: list[str]):
 
 def test_a_question_keeps_no_contraction_fragments():
     query = timmy.read_query("What's my cat's name? I'm asking")
-    assert [group.exact for group in query.groups] == [("cat",), ("name",), ("asking",)]
+    assert [group.exact[0] for group in query.groups] == ["cat", "name", "asking"]
     assert query.owner == {"user"}
     assert query.wants == {"name"}
 
@@ -108,6 +108,12 @@ def test_owner_rule_the_users_own_fact_before_someone_elses(memory):
     assert recalled(memory, "What's my cat's name?", 1) == ["My cat is Winston"]
     assert recalled(memory, "What's my sister's cat called?", 1) == ["My sister's cat is called Luna"]
     assert recalled(memory, "What is Tom's cat called?", 1) == ["Tom's cat is called Misty"]
+
+
+def test_a_memory_of_the_users_relation_is_no_strangers_for_a_question_about_the_user(memory):
+    remember(memory, "My fiance Dev proposed on the beach at Whitby", 300)
+    remember(memory, "Sue's boyfriend proposed on the beach at Whitby", 2)
+    assert recalled(memory, "Where did I get engaged?", 1) == ["My fiance Dev proposed on the beach at Whitby"]
 
 
 def test_newer_fact_rule(memory):
@@ -206,6 +212,25 @@ def test_two_people_of_one_relation_are_both_found(memory):
     assert "Tom plays in goal for his pub team" not in recalled(memory, "What does my son play?", 3)
 
 
+@pytest.mark.parametrize(("introduction", "fact", "decoy", "question"), [
+    ("My father-in-law Gerald restores old motorbikes", "Gerald plays golf at the cricket club on Sundays",
+     "Tom plays golf at the cricket club on Sundays", "Where does my father-in-law play golf?"),
+    ("My stepdad Clive was a trawlerman out of Grimsby", "Clive's on warfarin so he bruises really easily",
+     "Tom's on warfarin so he bruises really easily", "Does my stepfather bruise easily?"),
+])
+def test_relations_by_marriage_and_step_relations_find_their_names(memory, introduction: str, fact: str,
+                                                                  decoy: str, question: str):
+    remember(memory, introduction, 300)
+    remember(memory, fact, 200)
+    remember(memory, decoy, 1)
+    assert recalled(memory, question, 1) == [fact]
+
+
+def test_the_law_of_in_law_is_no_word_of_the_question():
+    query = timmy.read_query("Where is my father-in-law's birthday do?")
+    assert query.owner == {"fatherinlaw"} and [group.exact[0] for group in query.groups] == ["birthday", "party"]
+
+
 def test_forgetting_the_introduction_forgets_the_alias(memory):
     remember(memory, "My husband's name is Raj", 100)
     remember(memory, "Raj is allergic to walnuts", 50)
@@ -248,6 +273,90 @@ def test_hypernym_rules(memory, fact: str, question: str, decoy: str):
     assert fact in recalled(memory, question, 2)
 
 
+def test_an_activity_does_not_bring_the_kinds_of_the_noun_porter_joins_it_to(memory):
+    """"fishing" stems to "fish", whose kinds are goldfish and koi; the activity is not about them."""
+    remember(memory, "I go fly fishing on the River Wye with Clive most summers", 400)
+    memory.add_many(timmy.Memory(f"My goldfish was sick again on day {n}", "Personal Data", 5, "User",
+                                 NOW - dt.timedelta(days=n % 300)) for n in range(600))
+    assert recalled(memory, "Where do I go fishing?", 1) == [
+        "I go fly fishing on the River Wye with Clive most summers"]
+    assert "salsa" in timmy._kinds_of("dancing") and "tesco" in timmy._kinds_of("shopping")  # grouped: kept
+
+
+@pytest.mark.parametrize(("fact", "question", "decoy"), [
+    # a light verb says nothing of its own: "use" is not what the question is about
+    ("I do the big food shop at Sainsbury's on Sunday evenings", "Which supermarket do I use?",
+     "I used to live in Hong Kong"),
+    ("The cat has to have a tablet every night", "Does the cat take any medicine?", "The cat takes ages to eat"),
+    # "play" is mostly a verb, not a kind of theatre
+    ("We've got tickets to see Hamilton at the Hippodrome", "Which musical are we going to?",
+     "I play five-a-side football on Wednesday nights"),
+])
+def test_words_that_say_little_do_not_decide(memory, fact: str, question: str, decoy: str):
+    remember(memory, fact, 400)
+    remember(memory, decoy, 2)
+    assert recalled(memory, question, 1) == [fact]
+
+
+def test_who_lives_next_door_is_not_about_where_anyone_lives(memory):
+    remember(memory, "My neighbour lives in Belfast", 400)
+    remember(memory, "Our neighbours at number 12 are the Wilsons", 200)
+    assert recalled(memory, "Who lives next door?", 1) == ["Our neighbours at number 12 are the Wilsons"]
+
+
+# --- the general lexicon (related_words.txt) ----------------------------------------------------------
+
+@pytest.mark.parametrize(("fact", "question", "decoy"), [
+    # a multi-word kind in the memory: a lemon drizzle is a cake
+    ("Bronwen's doing a lemon drizzle for the party", "Who is making the cake?", "The lemon tree needs water"),
+    # the lexicon's synonyms and kinds of single words
+    ("My fiance Dev proposed on the beach at Whitby", "Where did I get engaged?", "We went to Whitby in May"),
+    ("Dev's got a white Transit van", "What vehicle does Dev have?", "Dev has a new phone"),
+])
+def test_lexicon_rules(memory, fact: str, question: str, decoy: str):
+    remember(memory, fact, 400)
+    remember(memory, decoy, 2)
+    assert recalled(memory, question, 1) == [fact]
+
+
+def test_a_multi_word_term_of_the_question_is_read_as_one():
+    query = timmy.read_query("What does the bearded dragon eat?")
+    assert "bearded dragon" in query.groups[1].exact and query.groups[0].exact == ("bearded",)
+
+
+def test_the_tables_keep_their_senses_against_the_lexicon():
+    assert "parents" not in timmy._expand("old")  # the lexicon's "olds" (parents) stems to "old"
+    assert "tea" not in timmy._expand("meal")  # trimmed in the file: tea is a drink far more often
+    assert "christmas" not in timmy._expand("festival")  # the tables' festival is Glastonbury
+    assert "salsa" in timmy._expand("dance") and "labrador" in timmy._expand("dog")  # the lexicon adds kinds
+    assert "gift" not in timmy._expand("presentation")  # looked up by word: Porter makes it "present", a gift
+
+
+def test_words_the_store_never_uses_are_not_asked_for(memory, tmp_path: Path):
+    remember(memory, "I drive a blue Honda Jazz", 400)
+    run = statements_run(memory, "What car do I have?")
+    assert any('"honda"' in sql for sql in run) and not any('"toyota"' in sql for sql in run)
+    other = timmy.MemoryStore(tmp_path / "memory.sqlite3")  # another connection stores a word the store lacked
+    other.add("My partner has a Toyota Yaris", "Misc", 2, created_at=NOW)
+    other.close()
+    assert "My partner has a Toyota Yaris" in recalled(memory, "What car do I have?")
+
+
+def test_without_the_lexicon_file_recall_uses_the_tables_alone(tmp_path: Path):
+    assert timmy.read_lexicon(tmp_path / "missing.txt") == ((), {})
+    (tmp_path / "words.txt").write_text("# a comment\n[synonyms]\nlift elevator\n[kinds]\ncake: lemon_drizzle sponge\n")
+    assert timmy.read_lexicon(tmp_path / "words.txt") == ((("lift", "elevator"),),
+                                                          {"cake": ("lemon drizzle", "sponge")})
+
+
+def test_a_field_finds_the_one_who_practises_it(memory):
+    """Porter leaves "photography" and "photographer" apart, as it does "biology" and "biologist"."""
+    remember(memory, "I'm self-employed as a wedding photographer", 400)
+    remember(memory, "I took some photos at the party", 2)
+    assert recalled(memory, "What kind of photography do I do?", 1) == ["I'm self-employed as a wedding photographer"]
+    assert "biology" in timmy._expand("biologist") and "physicist" in timmy._expand("physics")
+
+
 def test_near_repeats_come_after_other_memories(memory):
     remember(memory, "I'm reading The Name of the Wind at the moment", 100)
     for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
@@ -266,6 +375,23 @@ def test_called_asks_for_a_name_not_a_call():
 def test_two_words_of_one_synonym_group_are_one_term():
     query = timmy.read_query("What book am I reading?")
     assert [set(group.exact) for group in query.groups] == [{"book", "reading"}]
+
+
+def test_a_relation_asked_after_the_user_brings_its_name(memory):
+    remember(memory, "Cormac and I have been mates since we were in Cubs together", 300)
+    remember(memory, "My friend from school's favourite band is Coldplay", 2)
+    assert timmy.read_query("Where did I meet my mate Cormac?").owner == {"friend", "cormac"}
+    assert recalled(memory, "Where did I meet my mate Cormac?", 1) == [
+        "Cormac and I have been mates since we were in Cubs together"]
+
+
+def test_what_year_asks_for_a_time_not_for_the_word(memory):
+    remember(memory, "I was born in 1988", 900)
+    remember(memory, "My goal this year is to run a marathon under four hours", 10)
+    remember(memory, "I've got 17 days of annual leave left this year", 10)
+    query = timmy.read_query("What year was I born?")
+    assert [group.exact for group in query.groups] == [("born",)] and query.wants == {"time"}
+    assert recalled(memory, "What year was I born?", 1) == ["I was born in 1988"]
 
 
 def test_a_who_question_about_the_user_asks_for_their_people_too():
@@ -306,6 +432,66 @@ def test_a_lasting_fact_a_year_old_is_found_among_10k_newer_memories(memory):
     remember(memory, "My cat is Winston", 365)
     assert memory.add_many(generated_memories(10_000)) == 10_000  # one executemany
     assert recalled(memory, "What's my cat's name?", 1) == ["My cat is Winston"]
+
+
+def scored_rows(store: timmy.MemoryStore, message: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """How many memories recall() scores in Python for *message*."""
+    calls = []
+    score = timmy._Scorer.score
+    monkeypatch.setattr(timmy._Scorer, "score", lambda self, row: calls.append(row) or score(self, row))
+    store.recall(message, 5, now=NOW)
+    return len(calls)
+
+
+def test_a_long_message_is_recalled_from_fewer_candidates(memory, monkeypatch: pytest.MonkeyPatch):
+    """A statement's many words would make many queries and a full budget of candidates: it is recalled from its
+    rarest groups and LONG_MESSAGE_ROWS candidates, a question from up to CANDIDATE_ROWS."""
+    memory.add_many(generated_memories(2_000))
+    statement = "My cat was sick on the carpet and my dog got out again at the table"
+    assert len(timmy.read_query(statement).groups) > timmy.LONG_MESSAGE_GROUPS
+    assert scored_rows(memory, statement, monkeypatch) <= timmy.LONG_MESSAGE_ROWS + timmy.SHORTEST_PER_QUERY
+    assert scored_rows(memory, "Was my cat sick on the carpet?", monkeypatch) > timmy.LONG_MESSAGE_ROWS * 2
+
+
+def statements_run(store: timmy.MemoryStore, message: str) -> list[str]:
+    """The SQL statements recall() runs for *message*."""
+    run: list[str] = []
+    store._db.set_trace_callback(run.append)
+    try:
+        store.recall(message, 5, now=NOW)
+    finally:
+        store._db.set_trace_callback(None)
+    return run
+
+
+def test_an_empty_store_is_asked_one_statement(memory):
+    assert len(statements_run(memory, "What's my cat's name?")) == 1
+
+
+def test_no_candidate_query_reads_every_match_once_the_budget_is_spent(memory, monkeypatch: pytest.MonkeyPatch):
+    """A negative LIMIT is no limit in SQLite: once a query's shortest memories took the candidates past the budget,
+    the next query must still read only a row or two, not every memory that matches."""
+    memory.add_many(generated_memories(3_000))
+    monkeypatch.setattr(timmy, "CANDIDATE_ROWS", 10)  # one query's newest and shortest are more
+    limits = [sql.rsplit("LIMIT", 1)[1] for sql in statements_run(memory, "Did my cat get out on the carpet again?")
+              if sql.startswith("SELECT rowid FROM memories_fts WHERE memories_fts MATCH")]
+    assert " 1" in limits  # the budget was spent
+    assert not any(limit.strip().startswith("-") for limit in limits)
+
+
+QUESTIONS = ("What's my cat's name?", "Whose dog was sick?", "What did Kate's rabbit do?", "Is Pip a cat?")
+
+
+def test_a_small_store_asks_its_candidate_queries_as_one(memory, monkeypatch: pytest.MonkeyPatch):
+    """In a store that fits twice in the candidate budget every query gives all its rows: their union is asked in
+    one query, and the answers are those of the queries asked one by one."""
+    memory.add_many(generated_memories(60))
+    candidate_queries = [sql for sql in statements_run(memory, QUESTIONS[0]) if "ORDER BY rowid DESC" in sql]
+    assert len(candidate_queries) == 1
+    as_one = [recalled(memory, question) for question in QUESTIONS]
+    monkeypatch.setattr(timmy, "CANDIDATE_ROWS", 119)  # 60 memories no longer fit twice: one query at a time
+    assert len([sql for sql in statements_run(memory, QUESTIONS[0]) if "ORDER BY rowid DESC" in sql]) > 1
+    assert [recalled(memory, question) for question in QUESTIONS] == as_one
 
 
 def test_with_no_word_in_common_the_most_important_recent_memories_come_from_an_index(memory):

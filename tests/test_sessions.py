@@ -14,6 +14,7 @@ import queue
 import select
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -90,6 +91,58 @@ def test_praise_after_sigkill_and_restart_captures_the_prompt_sent_before(model,
 
 
 # --- retry: the identical request, the old reply kept as a rejected alternative ---------------
+
+CRASH_SCRIPT = """
+import os, sys
+sys.path.insert(0, {root!r})
+import app as timmy
+
+class Client:
+    model = "stub"
+    def complete(self, messages, stream=False, on_token=None):
+        return "Noted."
+
+memory = timmy.MemoryStore({db!r})
+app = timmy.ChatApp(Client(), memory, examples_path={examples!r})
+session = app.session("s1")
+app.turn(session, "My cat is Winston")
+remember = memory.remember
+def remember_then_die(*args, **kwargs):
+    remember(*args, **kwargs)
+    os._exit(3)  # killed after the memory's insert, before the turn's commit
+memory.remember = remember_then_die
+app.turn(session, "My dog is Biscuit")
+"""
+
+
+def test_a_turn_stores_its_exchange_and_its_memory_in_one_transaction(tmp_path: Path, output_file: Path):
+    db = tmp_path / "memory.sqlite3"
+    script = CRASH_SCRIPT.format(root=str(ROOT), db=str(db), examples=str(output_file))
+    assert subprocess.run([sys.executable, "-c", script], timeout=WAIT).returncode == 3
+    memory = timmy.MemoryStore(db)
+    sessions = timmy.SessionStore(memory.database)
+    try:
+        assert [e.user_message for e in sessions.exchanges("s1")] == ["My cat is Winston"]
+        assert [m.content for m in memory.memories()] == ["My cat is Winston"]
+    finally:
+        memory.close()
+
+
+def test_a_memory_that_cannot_be_stored_does_not_lose_the_exchange(model, memory, output_file: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch):
+    app = make_app(model, memory, output_file)
+    session = app.session()
+    app.turn(session, "My cat is Winston")
+
+    def fail(*args, **kwargs):
+        memory.add("I live in Leeds", "Personal Data", 4)  # a write of its own, undone with the failure
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(memory, "remember", fail)
+    app.turn(session, "My dog is Biscuit")
+    assert [e.user_message for e in app.sessions.exchanges(session.id)] == ["My cat is Winston", "My dog is Biscuit"]
+    assert [m.content for m in memory.memories()] == ["My cat is Winston"]
+
 
 def test_retry_resends_the_identical_request_and_praise_captures_the_rejected_reply(memory, output_file: Path):
     with FakeModelServer(numbered_replies()) as model:
