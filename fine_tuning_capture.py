@@ -27,6 +27,7 @@ import errno
 import functools
 import hashlib
 import io
+import itertools
 import json
 import logging
 import math
@@ -1307,13 +1308,25 @@ _CLASS_BITS = _class_bits()
 
 @dataclass(slots=True)
 class _Reading:
-    """One pass over a message: its words, the scorer's features, and what the rules found."""
+    """One pass over a message: its words, the scorer's features, and what the rules found.
+
+    The features are kept in three parts, so that deciding costs one set intersection per part and builds no
+    names: the distinct words (a word's feature is the word), the word pairs as tuples (feature "a b"), and the
+    signals, named.  *features* joins them into the names the trainer and explain read.
+    """
 
     text: str  # NFKC-normalised
     words: list[str]  # the scorer's words: lower case, no apostrophes, each emoji a word
-    features: set[str]
+    present: set[str]  # the distinct words
+    pairs: set[tuple[str, str]]  # the word pairs that are features
+    signals: list[str]  # length, position, word classes and what the rules found; no name twice
     result: _RuleResult | None  # the rules' findings, when they ran (see _read)
     named: _RuleResult | None  # for explain: the rules' findings even when they could accept nothing
+
+    @property
+    def features(self) -> set[str]:
+        """Every feature by name: the words, the pairs as "a b", and the signals."""
+        return self.present.union(map(" ".join, self.pairs), self.signals)
 
 
 def _read(text: str, explain: bool = False) -> _Reading:
@@ -1337,14 +1350,14 @@ def _read(text: str, explain: bool = False) -> _Reading:
         text = unicodedata.normalize("NFKC", text)
         lower = text.lower()
         words = _scorer_words(lower)
-    features = set(words)
+    present = set(words)
     # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.
-    if not rules.word_affirmatives.isdisjoint(features) or not (
-            ascii_text or _PRAISE_EMOJI_SET.isdisjoint(features)) or any(
-            needed <= features for key in rules.word_phrases.keys() & features for needed in rules.word_phrases[key]):
+    if not rules.word_affirmatives.isdisjoint(present) or not (
+            ascii_text or _PRAISE_EMOJI_SET.isdisjoint(present)) or any(
+            needed <= present for key in rules.word_phrases.keys() & present for needed in rules.word_phrases[key]):
         holds_trigger = True
     else:
-        holds_trigger = explain and not rules.word_triggers.isdisjoint(features)
+        holds_trigger = explain and not rules.word_triggers.isdisjoint(present)
     result = named = None
     if holds_trigger:
         tokens = _tokens(lower)
@@ -1355,26 +1368,25 @@ def _read(text: str, explain: bool = False) -> _Reading:
                 named = _apply_rules(text, tokens, rules)
     count = len(words)
     if count <= 2 * _PAIR_WORDS:
-        features.update(map(" ".join, zip(words, words[1:], strict=False)))
+        pairs = set(zip(words, words[1:], strict=False))
     else:
         head, tail = words[:_PAIR_WORDS], words[-_PAIR_WORDS:]
-        features.update(map(" ".join, zip(head, head[1:], strict=False)))
-        features.update(map(" ".join, zip(tail, tail[1:], strict=False)))
-    features.add(_length_signal(count))
+        pairs = set(zip(head, head[1:], strict=False))
+        pairs.update(zip(tail, tail[1:], strict=False))
+    signals = [_length_signal(count)]
     if 0 < count <= _POSITION_WORDS:  # the first and last words of a transcript say little of its intent
-        features.add("#first:" + words[0])
-        features.add("#last:" + words[-1])
+        signals += ("#first:" + words[0], "#last:" + words[-1])
         if count > 1:
-            features.add(f"#first2:{words[0]} {words[1]}")
+            signals.append(f"#first2:{words[0]} {words[1]}")
     mask = 0
-    for word in _CLASS_BITS.keys() & features:
+    for word in _CLASS_BITS.keys() & present:
         mask |= _CLASS_BITS[word]
     question = "?" in text
     classes = _class_signals(mask, question)
-    features.update(classes)
+    signals += classes
     if result is not None:
-        features.update(_rule_signals(classes, question, result))
-    return _Reading(text, words, features, result, named)
+        signals += _rule_signals(classes, question, result)
+    return _Reading(text, words, present, pairs, signals, result, named)
 
 
 def _scorer_features(text: str) -> list[str]:
@@ -1396,6 +1408,9 @@ class _Scorer:
         # The weights in units of 1/WEIGHT_SCALE, as ints: a sum of ints is exact in any order and a plain sum().
         self.units = {name: round(weight * WEIGHT_SCALE) for name, weight in weights.items()}
         self.bias_units = round(bias * WEIGHT_SCALE)
+        # The word pairs' units again, keyed as _Reading holds them: ("a", "b") for "a b".
+        self.pair_units = {tuple(name.split(" ")): units for name, units in self.units.items()
+                           if " " in name and not name.startswith(_SIGNAL)}
 
     @staticmethod
     def probability(total: float) -> float:
@@ -1409,6 +1424,21 @@ class _Scorer:
     def score(self, known: Iterable[str]) -> float:
         """The probability for the *known* features: an exact sum of ints, so any order gives the same bits."""
         return self.probability((self.bias_units + sum(map(self.units.__getitem__, known))) / WEIGHT_SCALE)
+
+    def score_reading(self, reading: _Reading) -> float:
+        """score(known(reading.features)), summed part by part without naming the words and pairs."""
+        units, pair_units = self.units, self.pair_units
+        total = (self.bias_units + sum(map(units.__getitem__, units.keys() & reading.present))
+                 + sum(map(pair_units.__getitem__, pair_units.keys() & reading.pairs))
+                 + sum(map(units.get, reading.signals, itertools.repeat(0))))
+        return self.probability(total / WEIGHT_SCALE)
+
+    def strongest(self, reading: _Reading) -> str | None:
+        """The word or pair present with the largest positive weight (ties: the greater name), or None."""
+        weights = self.weights
+        names = [*(self.weights.keys() & reading.present), *map(" ".join, self.pair_units.keys() & reading.pairs)]
+        candidates = [(weights[name], name) for name in names if weights[name] > 0]
+        return max(candidates)[1] if candidates else None
 
     def contributions(self, features: Iterable[str]) -> dict[str, float]:
         """The weight of each feature present that the scorer knows."""
@@ -1474,8 +1504,7 @@ def _decide(text: str, explain: bool = False) -> _Decision:
     stands = match is not None and (match.rule == "phrase" or _rule_stands(text, match, len(reading.words)))
     if scorer is None or (stands and not explain):
         return _Decision(match, veto, vetoed)
-    known = scorer.known(reading.features)
-    score = scorer.score(known)
+    score = scorer.score_reading(reading)
     features = sorted(reading.features) if explain else []
     if stands:
         return _Decision(match, score=score, features=features)
@@ -1484,7 +1513,7 @@ def _decide(text: str, explain: bool = False) -> _Decision:
             return _Decision(match, score=score, threshold=scorer.rule_threshold, features=features)
         return _Decision(None, SCORER_VETO, match.matched, score, scorer.rule_threshold, features)
     if score >= scorer.threshold:
-        return _Decision(_scorer_match(text, known, scorer.weights), score=score, threshold=scorer.threshold,
+        return _Decision(_scorer_match(text, scorer.strongest(reading)), score=score, threshold=scorer.threshold,
                          features=features)
     return _Decision(None, veto, vetoed, score, scorer.threshold, features)
 
@@ -1516,12 +1545,11 @@ _STANDS_AFTER = _REPLY_NOUNS | _THANKS | _QUESTION_WORDS | _IMPERATIVES | frozen
 SCORER_VETO = "scorer"
 
 
-def _scorer_match(text: str, known: set[str], weights: dict[str, float]) -> PraiseMatch:
+def _scorer_match(text: str, strongest: str | None) -> PraiseMatch:
     """A scorer decision as a match: its strongest word or pair, located in the text (else the whole text)."""
-    candidates = [(weights[key], key) for key in known if weights[key] > 0 and not key.startswith(_SIGNAL)]
-    if not candidates:
+    if strongest is None:
         return PraiseMatch("scorer", "", 0, len(text))
-    words = tuple(max(candidates)[1].split(" "))
+    words = tuple(strongest.split(" "))
     lower = text.lower()
     start, end = _find_words(lower, words) if len(lower) == len(text) else (0, len(text))
     return PraiseMatch("scorer", " ".join(words), start, end)
