@@ -514,6 +514,16 @@ def _is_word(token: str) -> bool:
     return token[0].isalnum() or token in PRAISE_EMOJI or "'" in token
 
 
+def _restored(tokens: Iterable[str]) -> list[str]:
+    """The tokens with missing apostrophes restored ("thats" -> "that's"), by one C-level map."""
+    return list(map(_APOSTROPHES.get, tokens, tokens))
+
+
+def _positions(tokens: list[str], vocabulary: frozenset[str]) -> list[int]:
+    """The indices of the tokens in *vocabulary*, found at C speed (no Python step per token)."""
+    return list(itertools.compress(range(len(tokens)), map(vocabulary.__contains__, tokens)))
+
+
 def _phrase_key(words: tuple[str, ...], affirmatives: frozenset[str]) -> str:
     """The word of a phrase that rules out most messages: an affirmative, else its longest uncommon word."""
     for word in words:
@@ -545,8 +555,9 @@ class _Rules:
             for _, needed, _ in options:
                 for word in needed:
                     self.phrases_with.setdefault(word, []).append(needed)
-        # Words at which a candidate can start.
-        self.starters = frozenset(self.phrases) | self.affirmatives | frozenset(PRAISE_EMOJI)
+        # Words at which a candidate can start; those that are a candidate on their own.
+        self.single_starters = self.affirmatives | frozenset(PRAISE_EMOJI)
+        self.starters = frozenset(self.phrases) | self.single_starters
         # A sentence that holds none of these words cannot be praise: the affirmatives, the emoji,
         # and for each phrase its least common word ("laugh" for "made me laugh").
         keys = {_phrase_key(words, self.affirmatives) for options in self.phrases.values() for words, _, _ in options}
@@ -739,6 +750,14 @@ class _Sentence:
                 elif self.words[k] in _NEGATIVES:
                     seen = True
         return left, right
+
+    def candidate_starts(self) -> list[int]:
+        """The indices of the words at which candidate_at may find a candidate: the affirmatives, the emoji, and
+        the first words of the phrases whose words are all in the sentence."""
+        rules, present = self.rules, self.present
+        firsts = [first for first in rules.phrases.keys() & present
+                  if any(needed <= present for _, needed, _ in rules.phrases[first])]
+        return _positions(self.words, rules.single_starters.union(firsts) if firsts else rules.single_starters)
 
     def candidate_at(self, i: int) -> _Candidate | None:
         """The longest phrase starting at word i, else the affirmative or emoji it is, else None."""
@@ -1018,12 +1037,12 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
         result.vetoes.add(SARCASM_VETO)
         return result
     triggers = rules.triggers
-    starts = [k for k, token in enumerate(tokens) if token in triggers]
+    starts = _positions(tokens, triggers)
     if not starts:
         return result
     if len(starts) > 2 * LONG_MESSAGE_CANDIDATES:
         starts = _bounded_starts(tokens, starts, rules)
-    ends = [k for k, token in enumerate(tokens) if token in _SENTENCE_ENDS]
+    ends = _positions(tokens, _SENTENCE_ENDS)
     cased = _CasedTokens(text, tokens)
     done_until = -1
     quotes_from = quotes_to = quotes = 0  # quote marks counted in tokens[quotes_from:quotes_to], one sentence
@@ -1041,18 +1060,15 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
         quotes += tokens[quotes_to:start].count(_QUOTE) if start > quotes_to else 0
         quotes_to = max(quotes_to, start)
         done_until = end
-        sentence_tokens = [_APOSTROPHES.get(token, token) for token in tokens[start:end]]
+        sentence_tokens = _restored(tokens[start:end])
         sentence = _Sentence(sentence_tokens, cased, start, is_question, rules, quotes % 2 == 1)
-        starters = rules.starters
-        for i, word in enumerate(sentence.words):
-            if word not in starters:
-                continue
+        for i in sentence.candidate_starts():
             candidate = sentence.candidate_at(i)
             if candidate is None:
                 continue
             veto = _veto_for(sentence, candidate)
             if veto is None:
-                fixed = [_APOSTROPHES.get(token, token) for token in tokens[:start]] + sentence_tokens
+                fixed = _restored(tokens[:start]) + sentence_tokens
                 result.match = _locate(text, fixed, sentence.words[candidate.i:candidate.j],
                                        start + sentence.token_index[candidate.i], candidate.rule, candidate.matched)
                 return result
@@ -1074,7 +1090,7 @@ def _bounded_starts(tokens: list[str], starts: list[int], rules: _Rules) -> list
     """The trigger positions of a long message that the rules read (see LONG_MESSAGE_CANDIDATES)."""
     count = LONG_MESSAGE_CANDIDATES
     kept = starts[:count]
-    present = {_APOSTROPHES.get(token, token) for token in set(tokens)}
+    present = set(_restored(set(tokens)))
     possible: dict[str, list[frozenset[str]]] = {}  # each word's phrases whose words the message holds
     for k in starts[count:-count]:
         word = _APOSTROPHES.get(tokens[k], tokens[k])
@@ -1082,7 +1098,7 @@ def _bounded_starts(tokens: list[str], starts: list[int], rules: _Rules) -> list
         if needs is None:
             needs = possible[word] = [needed for needed in rules.phrases_with.get(word, ()) if needed <= present]
         if needs:
-            near = {_APOSTROPHES.get(token, token) for token in tokens[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH]}
+            near = set(_restored(tokens[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH]))
             if any(needed <= near for needed in needs):
                 kept.append(k)
     return kept + starts[-count:]
@@ -1096,7 +1112,7 @@ def _may_accept(tokens: list[str], rules: _Rules) -> bool:
     messages holding a praise word ("a good day", "not like that") fail here, and the full rules -- which only
     name the veto that rejected them -- run for them only when explaining.
     """
-    normal = [_APOSTROPHES.get(token, token) for token in tokens]
+    normal = _restored(tokens)
     present = set(normal)
     for first in rules.phrases.keys() & present:
         if any(needed <= present for _, needed, _ in rules.phrases[first]):
@@ -1107,9 +1123,7 @@ def _may_accept(tokens: list[str], rules: _Rules) -> bool:
         return False
     lead, affirmatives = rules.lead, rules.affirmatives
     short: list[bool] | None = None
-    for k, word in enumerate(normal):
-        if word not in affirmatives:
-            continue
+    for k in _positions(normal, affirmatives):
         if _clause_edge(normal, k, -1, lead) or _clause_edge(normal, k, 1, frozenset()):
             return True
         if short is None:
@@ -1409,8 +1423,13 @@ class _Scorer:
         self.units = {name: round(weight * WEIGHT_SCALE) for name, weight in weights.items()}
         self.bias_units = round(bias * WEIGHT_SCALE)
         # The word pairs' units again, keyed as _Reading holds them: ("a", "b") for "a b".
-        self.pair_units = {tuple(name.split(" ")): units for name, units in self.units.items()
-                           if " " in name and not name.startswith(_SIGNAL)}
+        self.pair_units = {_pair_key(name): units for name, units in self.units.items() if _is_pair(name)}
+        # The words and pairs with a positive weight, numbered in the order max((weight, name)) ranks them,
+        # so that the strongest one present is a max over ints (see strongest).
+        self.ranked = sorted((weight, name) for name, weight in weights.items()
+                             if weight > 0 and not name.startswith(_SIGNAL))
+        self.word_rank = {name: k for k, (_, name) in enumerate(self.ranked) if not _is_pair(name)}
+        self.pair_rank = {_pair_key(name): k for k, (_, name) in enumerate(self.ranked) if _is_pair(name)}
 
     @staticmethod
     def probability(total: float) -> float:
@@ -1435,15 +1454,25 @@ class _Scorer:
 
     def strongest(self, reading: _Reading) -> str | None:
         """The word or pair present with the largest positive weight (ties: the greater name), or None."""
-        weights = self.weights
-        names = [*(self.weights.keys() & reading.present), *map(" ".join, self.pair_units.keys() & reading.pairs)]
-        candidates = [(weights[name], name) for name in names if weights[name] > 0]
-        return max(candidates)[1] if candidates else None
+        word_rank, pair_rank = self.word_rank, self.pair_rank
+        best = max(max(map(word_rank.__getitem__, word_rank.keys() & reading.present), default=-1),
+                   max(map(pair_rank.__getitem__, pair_rank.keys() & reading.pairs), default=-1))
+        return self.ranked[best][1] if best >= 0 else None
 
     def contributions(self, features: Iterable[str]) -> dict[str, float]:
         """The weight of each feature present that the scorer knows."""
         weights = self.weights
         return {feature: weights[feature] for feature in features if feature in weights}
+
+
+def _is_pair(name: str) -> bool:
+    """Whether a feature name is a word pair ("a b"): a space, and not a signal ("#first2:a b")."""
+    return " " in name and not name.startswith(_SIGNAL)
+
+
+def _pair_key(name: str) -> tuple[str, ...]:
+    """A word pair's feature name as _Reading holds the pair: "a b" -> ("a", "b")."""
+    return tuple(name.split(" "))
 
 
 def _load_scorer(path: Path = _WEIGHTS_FILE) -> _Scorer | None:
