@@ -430,6 +430,8 @@ _QUESTION_END = "?"
 _SENTENCE_ENDS = frozenset((_SENTENCE_END, _QUESTION_END))
 _COMMA = ","
 _QUOTE = '"'
+# The marks that may stand inside a sentence (sentence ends bound it).
+_IN_SENTENCE_MARKS = frozenset((_COMMA, _QUOTE))
 
 
 # --- Tokens ----------------------------------------------------------------------------------------------
@@ -652,24 +654,35 @@ class _Sentence:
         self.present = frozenset(self.words)
 
     def _mark_clauses(self, tokens: list[str], in_quotes: bool) -> None:
-        """Where each word stands among the tokens, where its clause starts, and whether it is quoted."""
+        """Where each word stands among the tokens, where its clause starts, and whether it is quoted.
+
+        The words between two non-words share their clause and quoting, so the work is per comma or quote
+        mark, not per token.
+        """
+        # A sentence's non-words are its commas and quote marks, found at C speed -- unless it also holds a
+        # stray symbol ("£5"), which is a non-word too.
+        breaks = _positions(tokens, _IN_SENTENCE_MARKS)
+        if len(self.words) + len(breaks) != len(tokens):
+            breaks = [k for k, token in enumerate(tokens) if not _is_word(token)]
         self.token_index: list[int] = []
         self.clause: list[int] = []  # index of the first word of each word's clause
         self.quoted: list[bool] = []
         comma = False
-        clause = 0
-        for index, token in enumerate(tokens):
-            if token == _COMMA:
-                comma = True
-            elif token == _QUOTE:
-                in_quotes = not in_quotes
-            elif token[0].isalnum() or token in PRAISE_EMOJI or "'" in token:
+        clause = first = 0
+        for stop in [*breaks, len(tokens)]:
+            if stop > first:  # tokens[first:stop] are words
                 if comma:
                     clause = len(self.token_index)
                     comma = False
-                self.token_index.append(index)
-                self.clause.append(clause)
-                self.quoted.append(in_quotes)
+                self.token_index += range(first, stop)
+                self.clause += [clause] * (stop - first)
+                self.quoted += [in_quotes] * (stop - first)
+            if stop < len(tokens):
+                if tokens[stop] == _COMMA:
+                    comma = True
+                elif tokens[stop] == _QUOTE:
+                    in_quotes = not in_quotes
+            first = stop + 1
 
     @_computed_once
     def original(self) -> list[str]:
@@ -971,12 +984,28 @@ VETO_NAMES: tuple[str, ...] = (SARCASM_VETO, *(veto.name for veto in _VETOES))
 
 def _veto_for(sentence: _Sentence, candidate: _Candidate) -> str | None:
     """The name of the first veto that rejects *candidate*, or None if none does."""
-    present, rule = sentence.present, candidate.rule
-    for veto in _VETOES:
-        if rule in veto.rules and (veto.triggers is None or not veto.triggers.isdisjoint(present)) \
-                and veto.check(sentence, candidate):
-            return veto.name
+    present = sentence.present
+    for name, check, triggers in _vetoes_of(candidate.rule):
+        if (triggers is None or not triggers.isdisjoint(present)) and check(sentence, candidate):
+            return name
     return None
+
+
+_VetoView = tuple[tuple[str, Callable[["_Sentence", "_Candidate"], bool], "frozenset[str] | None"], ...]
+_veto_views: tuple[tuple[_Veto, ...], dict[str, _VetoView]] = ((), {})  # _VETOES, and its view per rule
+
+
+def _vetoes_of(rule: str) -> _VetoView:
+    """The vetoes of _VETOES that apply to *rule*, in order, as (name, check, triggers): the table is read
+    once per rule, not once per candidate (and again if _VETOES is replaced)."""
+    global _veto_views
+    table, views = _veto_views
+    if table is not _VETOES:
+        table, views = _veto_views = (_VETOES, {})
+    view = views.get(rule)
+    if view is None:
+        view = views[rule] = tuple((veto.name, veto.check, veto.triggers) for veto in table if rule in veto.rules)
+    return view
 
 
 def _word_after(s: _Sentence, c: _Candidate) -> str | None:
