@@ -31,6 +31,7 @@ import itertools
 import json
 import logging
 import math
+import operator
 import os
 import re
 import statistics
@@ -552,6 +553,8 @@ class _Rules:
                 self.phrases.setdefault(words[0], []).append((words, frozenset(words), phrase))
         for options in self.phrases.values():
             options.sort(key=lambda option: -len(option[0]))
+        # The same phrases' word sets alone, by first word: a phrase is possible only if all its words are present.
+        self.phrase_words = {first: [needed for _, needed, _ in options] for first, options in self.phrases.items()}
         # Each word of a phrase with the word sets of the phrases that hold it, for _bounded_starts.
         self.phrases_with: dict[str, list[frozenset[str]]] = {}
         for options in self.phrases.values():
@@ -770,7 +773,7 @@ class _Sentence:
         the first words of the phrases whose words are all in the sentence."""
         rules, present = self.rules, self.present
         firsts = [first for first in rules.phrases.keys() & present
-                  if any(needed <= present for _, needed, _ in rules.phrases[first])]
+                  if any(map(present.issuperset, rules.phrase_words[first]))]
         return _positions(self.words, rules.single_starters.union(firsts) if firsts else rules.single_starters)
 
     def candidate_at(self, i: int) -> _Candidate | None:
@@ -1129,7 +1132,7 @@ def _bounded_starts(tokens: list[str], starts: list[int], rules: _Rules) -> list
             needs = possible[word] = [needed for needed in rules.phrases_with.get(word, ()) if needed <= present]
         if needs:
             near = set(_restored(tokens[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH]))
-            if any(needed <= near for needed in needs):
+            if any(map(near.issuperset, needs)):
                 kept.append(k)
     return kept + starts[-count:]
 
@@ -1145,7 +1148,7 @@ def _may_accept(tokens: list[str], rules: _Rules) -> bool:
     normal = _restored(tokens)
     present = set(normal)
     for first in rules.phrases.keys() & present:
-        if any(needed <= present for _, needed, _ in rules.phrases[first]):
+        if any(map(present.issuperset, rules.phrase_words[first])):
             return True
     if not _PRAISE_EMOJI_SET.isdisjoint(present):
         return True
@@ -1400,7 +1403,7 @@ def _read(text: str, explain: bool = False) -> _Reading:
     # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.
     if not rules.word_affirmatives.isdisjoint(present) or not (
             ascii_text or _PRAISE_EMOJI_SET.isdisjoint(present)) or any(
-            needed <= present for key in rules.word_phrases.keys() & present for needed in rules.word_phrases[key]):
+            any(map(present.issuperset, rules.word_phrases[key])) for key in rules.word_phrases.keys() & present):
         holds_trigger = True
     else:
         holds_trigger = explain and not rules.word_triggers.isdisjoint(present)
@@ -1424,9 +1427,7 @@ def _read(text: str, explain: bool = False) -> _Reading:
         signals += ("#first:" + words[0], "#last:" + words[-1])
         if count > 1:
             signals.append(f"#first2:{words[0]} {words[1]}")
-    mask = 0
-    for word in _CLASS_BITS.keys() & present:
-        mask |= _CLASS_BITS[word]
+    mask = functools.reduce(operator.or_, map(_CLASS_BITS.get, present, itertools.repeat(0)), 0)
     question = "?" in text
     classes = _class_signals(mask, question)
     signals += classes
@@ -1478,17 +1479,16 @@ class _Scorer:
 
     def score_reading(self, reading: _Reading) -> float:
         """score(known(reading.features)), summed part by part without naming the words and pairs."""
-        units, pair_units = self.units, self.pair_units
-        total = (self.bias_units + sum(map(units.__getitem__, units.keys() & reading.present))
-                 + sum(map(pair_units.__getitem__, pair_units.keys() & reading.pairs))
-                 + sum(map(units.get, reading.signals, itertools.repeat(0))))
+        units, zeros = self.units, itertools.repeat(0)
+        total = (self.bias_units + sum(map(units.get, reading.present, zeros))
+                 + sum(map(self.pair_units.get, reading.pairs, zeros)) + sum(map(units.get, reading.signals, zeros)))
         return self.probability(total / WEIGHT_SCALE)
 
     def strongest(self, reading: _Reading) -> str | None:
         """The word or pair present with the largest positive weight (ties: the greater name), or None."""
-        word_rank, pair_rank = self.word_rank, self.pair_rank
-        best = max(max(map(word_rank.__getitem__, word_rank.keys() & reading.present), default=-1),
-                   max(map(pair_rank.__getitem__, pair_rank.keys() & reading.pairs), default=-1))
+        unranked = itertools.repeat(-1)
+        best = max(max(map(self.word_rank.get, reading.present, unranked), default=-1),
+                   max(map(self.pair_rank.get, reading.pairs, unranked), default=-1))
         return self.ranked[best][1] if best >= 0 else None
 
     def contributions(self, features: Iterable[str]) -> dict[str, float]:
