@@ -1154,15 +1154,19 @@ def _may_accept(tokens: list[str], rules: _Rules) -> bool:
         return True
     if rules.affirmatives.isdisjoint(present):
         return False
-    lead, affirmatives = rules.lead, rules.affirmatives
-    short: list[bool] | None = None
-    for k in _positions(normal, affirmatives):
+    lead = rules.lead
+    ends: list[int] | None = None
+    not_short: set[int] = set()  # the starts of sentences counted and found too long: each is counted once
+    for k in _positions(normal, rules.affirmatives):
         if _clause_edge(normal, k, -1, lead) or _clause_edge(normal, k, 1, frozenset()):
             return True
-        if short is None:
-            short = _short_sentences(normal, rules)
-        if short[k]:
-            return True
+        if ends is None:
+            ends = _positions(normal, _SENTENCE_ENDS)
+        start, end = _sentence_bounds(ends, k, len(normal))
+        if start not in not_short:
+            if _is_short_sentence(normal[start:end], rules):
+                return True
+            not_short.add(start)
     return False
 
 
@@ -1181,16 +1185,16 @@ def _clause_edge(normal: list[str], k: int, step: int, passed: frozenset[str]) -
     return True
 
 
-def _short_sentences(normal: list[str], rules: _Rules) -> list[bool]:
-    """For each token, whether its sentence holds at most SHORT_AFFIRMATIVE_MAX_WORDS words that count."""
-    marks, start = [False] * len(normal), 0
-    for end in [*(k for k, token in enumerate(normal) if token in _SENTENCE_ENDS), len(normal)]:
-        counted = sum(1 for token in normal[start:end] if token[0].isalnum() or "'" in token or token in PRAISE_EMOJI
-                      if token not in rules.names and token not in _FILLERS)
-        if counted <= SHORT_AFFIRMATIVE_MAX_WORDS:
-            marks[start:end] = [True] * (end - start)
-        start = end + 1
-    return marks
+def _is_short_sentence(sentence: list[str], rules: _Rules) -> bool:
+    """Whether a sentence's tokens hold at most SHORT_AFFIRMATIVE_MAX_WORDS words that count (the assistant's
+    name and fillers do not); counting stops at the first word over, so a long sentence costs little."""
+    counted = 0
+    for token in sentence:
+        if _is_word(token) and token not in rules.names and token not in _FILLERS:
+            counted += 1
+            if counted > SHORT_AFFIRMATIVE_MAX_WORDS:
+                return False
+    return True
 
 
 # Tokens that end a clause: a sentence end or a comma.
