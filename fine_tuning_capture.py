@@ -1035,18 +1035,12 @@ def _sarcastic(tokens: list[str], present: set[str]) -> bool:
     """The message-level veto: a sarcastic word sequence anywhere ("just great", "thanks for nothing")."""
     if _SARCASM_WORDS.isdisjoint(present):
         return False
-    for pattern in _SARCASM:
-        if present.issuperset(pattern):
-            first, size, wanted = pattern[0], len(pattern), list(pattern)
-            k = tokens.index(first)  # present, so found; list.index scans in C
-            while True:
-                if tokens[k:k + size] == wanted:
-                    return True
-                try:
-                    k = tokens.index(first, k + 1)
-                except ValueError:
-                    break
-    return False
+    possible = [pattern for pattern in _SARCASM if present.issuperset(pattern)]
+    if not possible:
+        return False
+    # No token holds a space, so a sequence of tokens is a substring of them all joined by spaces: one C search.
+    joined = f" {' '.join(tokens)} "
+    return any(f" {' '.join(pattern)} " in joined for pattern in possible)
 
 
 # --- The rules over a message ------------------------------------------------------------------------
