@@ -577,6 +577,8 @@ class _Rules:
             for words, _, _ in options:
                 plain = frozenset(word.replace("'", "") for word in words)
                 self.word_phrases.setdefault(max(plain, key=lambda word: (len(word), word)), []).append(plain)
+        # A message holding none of these words fails the first look at once: most messages, one set test.
+        self.first_look = self.word_affirmatives | frozenset(PRAISE_EMOJI) | frozenset(self.word_phrases)
         self.lead = _FILLERS | _INTENSIFIERS | _FRAME_WORDS | self.names
         self.follow_ok = (_REPLY_NOUNS | _NEUTRAL_FOLLOWERS | _VOCATIVES | self.names | self.affirmatives
                           | frozenset(PRAISE_EMOJI))
@@ -1392,12 +1394,12 @@ def _read(text: str, explain: bool = False) -> _Reading:
         lower = text.lower()
         words = _scorer_words(lower)
     present = set(words)
-    # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.
-    if not rules.word_affirmatives.isdisjoint(present) or not (
-            ascii_text or _PRAISE_EMOJI_SET.isdisjoint(present)) or any(
-            any(map(present.issuperset, rules.word_phrases[key])) for key in rules.word_phrases.keys() & present):
-        holds_trigger = True
-    else:
+    # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.  Most
+    # messages hold no word of first_look, and fail it at that one set test.
+    holds_trigger = not rules.first_look.isdisjoint(present) and (
+        not rules.word_affirmatives.isdisjoint(present) or not (ascii_text or _PRAISE_EMOJI_SET.isdisjoint(present))
+        or any(any(map(present.issuperset, rules.word_phrases[key])) for key in rules.word_phrases.keys() & present))
+    if not holds_trigger:
         holds_trigger = explain and not rules.word_triggers.isdisjoint(present)
     result = named = None
     if holds_trigger:
