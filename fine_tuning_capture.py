@@ -523,8 +523,7 @@ def _restored(tokens: Iterable[str]) -> list[str]:
 
 
 def _positions(tokens: list[str], vocabulary: frozenset[str]) -> list[int]:
-    """The indices of the tokens in *vocabulary* (a list comprehension: itertools.compress over a map of
-    __contains__ measured no faster at any length)."""
+    """The indices of the tokens in *vocabulary*."""
     return [k for k, token in enumerate(tokens) if token in vocabulary]
 
 
@@ -663,7 +662,7 @@ class _Sentence:
         The words between two non-words share their clause and quoting, so the work is per comma or quote
         mark, not per token.
         """
-        # A sentence's non-words are its commas and quote marks, found at C speed -- unless it also holds a
+        # A sentence's non-words are its commas and quote marks -- unless it also holds a
         # stray symbol ("£5"), which is a non-word too.
         breaks = _positions(tokens, _IN_SENTENCE_MARKS)
         if len(self.words) + len(breaks) != len(tokens):
@@ -1353,9 +1352,9 @@ _CLASS_BITS = _class_bits()
 class _Reading:
     """One pass over a message: its words, the scorer's features, and what the rules found.
 
-    The features are kept in three parts, so that deciding costs one set intersection per part and builds no
-    names: the distinct words (a word's feature is the word), the word pairs as tuples (feature "a b"), and the
-    signals, named.  *features* joins them into the names the trainer and explain read.
+    The features are kept in three parts, so that deciding costs one table lookup per word, pair and signal
+    and builds no names: the distinct words (a word's feature is the word), the word pairs as tuples (feature
+    "a b"), and the signals, named.  *features* joins them into the names the trainer and explain read.
     """
 
     text: str  # NFKC-normalised
