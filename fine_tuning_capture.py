@@ -27,6 +27,7 @@ import errno
 import functools
 import hashlib
 import io
+import itertools
 import json
 import logging
 import math
@@ -429,6 +430,8 @@ _QUESTION_END = "?"
 _SENTENCE_ENDS = frozenset((_SENTENCE_END, _QUESTION_END))
 _COMMA = ","
 _QUOTE = '"'
+# The marks that may stand inside a sentence (sentence ends bound it).
+_IN_SENTENCE_MARKS = frozenset((_COMMA, _QUOTE))
 
 
 # --- Tokens ----------------------------------------------------------------------------------------------
@@ -457,11 +460,13 @@ def _translation_table() -> dict[int, str]:
 
 
 _TABLE = _translation_table()
-# The non-ASCII characters _TABLE maps, as one character class (its two large ranges written as ranges).
-_TABLE_NON_ASCII = re.compile("[" + "".join(
+# The non-ASCII characters _TABLE maps, as one captured character class (its two large ranges written as
+# ranges), and what _TABLE makes of each, keyed by the character.
+_TABLE_NON_ASCII = re.compile("([" + "".join(
     re.escape(chr(code)) for code in sorted(_TABLE)
     if code >= 128 and not (0x2190 <= code <= 0x2BFF or 0x1F000 <= code <= 0x1FAFF))
-    + "\u2190-\u2bff\U0001f000-\U0001faff]")
+    + "\u2190-\u2bff\U0001f000-\U0001faff])")
+_TABLE_BY_CHAR = {chr(code): mapped for code, mapped in _TABLE.items()}
 
 
 def _ascii_marks_table() -> bytes:
@@ -497,12 +502,11 @@ def _tokens(text: str) -> list[str]:
             marked = marked.replace(mark, b" " + mark + b" ")
     if ascii_text:
         return marked.decode("ascii").split()
-    return _TABLE_NON_ASCII.sub(_mapped_by_table, marked.decode("utf-8")).split()
-
-
-def _mapped_by_table(found: re.Match[str]) -> str:
-    """What _TABLE makes of one non-ASCII character."""
-    return _TABLE[ord(found.group())]
+    # Split at the characters _TABLE maps (captured: every other part) and map them all by one C-level call: a
+    # Python call per character, as re.sub with a function makes, cost more than the rest on emoji-heavy text.
+    parts = _TABLE_NON_ASCII.split(marked.decode("utf-8"))
+    parts[1::2] = map(_TABLE_BY_CHAR.__getitem__, parts[1::2])
+    return "".join(parts).split()
 # For the first look at an ASCII message: punctuation to spaces, apostrophes kept.
 _ASCII_WORDS_TABLE = bytes(
     code if chr(code).isalnum() or chr(code) == "'" else ord(" ") for code in range(256))
@@ -511,6 +515,16 @@ _ASCII_WORDS_TABLE = bytes(
 def _is_word(token: str) -> bool:
     """A word starts with a letter or digit, holds an apostrophe, or is a praise emoji; the rest are marks."""
     return token[0].isalnum() or token in PRAISE_EMOJI or "'" in token
+
+
+def _restored(tokens: Iterable[str]) -> list[str]:
+    """The tokens with missing apostrophes restored ("thats" -> "that's"), by one C-level map."""
+    return list(map(_APOSTROPHES.get, tokens, tokens))
+
+
+def _positions(tokens: list[str], vocabulary: frozenset[str]) -> list[int]:
+    """The indices of the tokens in *vocabulary*."""
+    return [k for k, token in enumerate(tokens) if token in vocabulary]
 
 
 def _phrase_key(words: tuple[str, ...], affirmatives: frozenset[str]) -> str:
@@ -538,6 +552,8 @@ class _Rules:
                 self.phrases.setdefault(words[0], []).append((words, frozenset(words), phrase))
         for options in self.phrases.values():
             options.sort(key=lambda option: -len(option[0]))
+        # The same phrases' word sets alone, by first word: a phrase is possible only if all its words are present.
+        self.phrase_words = {first: [needed for _, needed, _ in options] for first, options in self.phrases.items()}
         # Each word of a phrase with the word sets of the phrases that hold it, for _bounded_starts.
         self.phrases_with: dict[str, list[frozenset[str]]] = {}
         for options in self.phrases.values():
@@ -560,6 +576,8 @@ class _Rules:
             for words, _, _ in options:
                 plain = frozenset(word.replace("'", "") for word in words)
                 self.word_phrases.setdefault(max(plain, key=lambda word: (len(word), word)), []).append(plain)
+        # A message holding none of these words fails the first look at once: most messages, one set test.
+        self.first_look = self.word_affirmatives | frozenset(PRAISE_EMOJI) | frozenset(self.word_phrases)
         self.lead = _FILLERS | _INTENSIFIERS | _FRAME_WORDS | self.names
         self.follow_ok = (_REPLY_NOUNS | _NEUTRAL_FOLLOWERS | _VOCATIVES | self.names | self.affirmatives
                           | frozenset(PRAISE_EMOJI))
@@ -639,24 +657,35 @@ class _Sentence:
         self.present = frozenset(self.words)
 
     def _mark_clauses(self, tokens: list[str], in_quotes: bool) -> None:
-        """Where each word stands among the tokens, where its clause starts, and whether it is quoted."""
+        """Where each word stands among the tokens, where its clause starts, and whether it is quoted.
+
+        The words between two non-words share their clause and quoting, so the work is per comma or quote
+        mark, not per token.
+        """
+        # A sentence's non-words are its commas and quote marks -- unless it also holds a
+        # stray symbol ("£5"), which is a non-word too.
+        breaks = _positions(tokens, _IN_SENTENCE_MARKS)
+        if len(self.words) + len(breaks) != len(tokens):
+            breaks = [k for k, token in enumerate(tokens) if not _is_word(token)]
         self.token_index: list[int] = []
         self.clause: list[int] = []  # index of the first word of each word's clause
         self.quoted: list[bool] = []
         comma = False
-        clause = 0
-        for index, token in enumerate(tokens):
-            if token == _COMMA:
-                comma = True
-            elif token == _QUOTE:
-                in_quotes = not in_quotes
-            elif token[0].isalnum() or token in PRAISE_EMOJI or "'" in token:
+        clause = first = 0
+        for stop in [*breaks, len(tokens)]:
+            if stop > first:  # tokens[first:stop] are words
                 if comma:
                     clause = len(self.token_index)
                     comma = False
-                self.token_index.append(index)
-                self.clause.append(clause)
-                self.quoted.append(in_quotes)
+                self.token_index += range(first, stop)
+                self.clause += [clause] * (stop - first)
+                self.quoted += [in_quotes] * (stop - first)
+            if stop < len(tokens):
+                if tokens[stop] == _COMMA:
+                    comma = True
+                elif tokens[stop] == _QUOTE:
+                    in_quotes = not in_quotes
+            first = stop + 1
 
     @_computed_once
     def original(self) -> list[str]:
@@ -950,12 +979,28 @@ VETO_NAMES: tuple[str, ...] = (SARCASM_VETO, *(veto.name for veto in _VETOES))
 
 def _veto_for(sentence: _Sentence, candidate: _Candidate) -> str | None:
     """The name of the first veto that rejects *candidate*, or None if none does."""
-    present, rule = sentence.present, candidate.rule
-    for veto in _VETOES:
-        if rule in veto.rules and (veto.triggers is None or not veto.triggers.isdisjoint(present)) \
-                and veto.check(sentence, candidate):
-            return veto.name
+    present = sentence.present
+    for name, check, triggers in _vetoes_of(candidate.rule):
+        if (triggers is None or not triggers.isdisjoint(present)) and check(sentence, candidate):
+            return name
     return None
+
+
+_VetoView = tuple[tuple[str, Callable[["_Sentence", "_Candidate"], bool], "frozenset[str] | None"], ...]
+_veto_views: tuple[tuple[_Veto, ...], dict[str, _VetoView]] = ((), {})  # _VETOES, and its view per rule
+
+
+def _vetoes_of(rule: str) -> _VetoView:
+    """The vetoes of _VETOES that apply to *rule*, in order, as (name, check, triggers): the table is read
+    once per rule, not once per candidate (and again if _VETOES is replaced)."""
+    global _veto_views
+    table, views = _veto_views
+    if table is not _VETOES:
+        table, views = _veto_views = (_VETOES, {})
+    view = views.get(rule)
+    if view is None:
+        view = views[rule] = tuple((veto.name, veto.check, veto.triggers) for veto in table if rule in veto.rules)
+    return view
 
 
 def _word_after(s: _Sentence, c: _Candidate) -> str | None:
@@ -982,18 +1027,12 @@ def _sarcastic(tokens: list[str], present: set[str]) -> bool:
     """The message-level veto: a sarcastic word sequence anywhere ("just great", "thanks for nothing")."""
     if _SARCASM_WORDS.isdisjoint(present):
         return False
-    for pattern in _SARCASM:
-        if present.issuperset(pattern):
-            first, size, wanted = pattern[0], len(pattern), list(pattern)
-            k = tokens.index(first)  # present, so found; list.index scans in C
-            while True:
-                if tokens[k:k + size] == wanted:
-                    return True
-                try:
-                    k = tokens.index(first, k + 1)
-                except ValueError:
-                    break
-    return False
+    possible = [pattern for pattern in _SARCASM if present.issuperset(pattern)]
+    if not possible:
+        return False
+    # No token holds a space, so a sequence of tokens is a substring of them all joined by spaces: one C search.
+    joined = f" {' '.join(tokens)} "
+    return any(f" {' '.join(pattern)} " in joined for pattern in possible)
 
 
 # --- The rules over a message ------------------------------------------------------------------------
@@ -1017,12 +1056,12 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
         result.vetoes.add(SARCASM_VETO)
         return result
     triggers = rules.triggers
-    starts = [k for k, token in enumerate(tokens) if token in triggers]
+    starts = _positions(tokens, triggers)
     if not starts:
         return result
     if len(starts) > 2 * LONG_MESSAGE_CANDIDATES:
         starts = _bounded_starts(tokens, starts, rules)
-    ends = [k for k, token in enumerate(tokens) if token in _SENTENCE_ENDS]
+    ends = _positions(tokens, _SENTENCE_ENDS)
     cased = _CasedTokens(text, tokens)
     done_until = -1
     quotes_from = quotes_to = quotes = 0  # quote marks counted in tokens[quotes_from:quotes_to], one sentence
@@ -1040,7 +1079,7 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
         quotes += tokens[quotes_to:start].count(_QUOTE) if start > quotes_to else 0
         quotes_to = max(quotes_to, start)
         done_until = end
-        sentence_tokens = [_APOSTROPHES.get(token, token) for token in tokens[start:end]]
+        sentence_tokens = _restored(tokens[start:end])
         sentence = _Sentence(sentence_tokens, cased, start, is_question, rules, quotes % 2 == 1)
         starters = rules.starters
         for i, word in enumerate(sentence.words):
@@ -1051,7 +1090,7 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
                 continue
             veto = _veto_for(sentence, candidate)
             if veto is None:
-                fixed = [_APOSTROPHES.get(token, token) for token in tokens[:start]] + sentence_tokens
+                fixed = _restored(tokens[:start]) + sentence_tokens
                 result.match = _locate(text, fixed, sentence.words[candidate.i:candidate.j],
                                        start + sentence.token_index[candidate.i], candidate.rule, candidate.matched)
                 return result
@@ -1073,7 +1112,7 @@ def _bounded_starts(tokens: list[str], starts: list[int], rules: _Rules) -> list
     """The trigger positions of a long message that the rules read (see LONG_MESSAGE_CANDIDATES)."""
     count = LONG_MESSAGE_CANDIDATES
     kept = starts[:count]
-    present = {_APOSTROPHES.get(token, token) for token in set(tokens)}
+    present = set(_restored(set(tokens)))
     possible: dict[str, list[frozenset[str]]] = {}  # each word's phrases whose words the message holds
     for k in starts[count:-count]:
         word = _APOSTROPHES.get(tokens[k], tokens[k])
@@ -1081,8 +1120,8 @@ def _bounded_starts(tokens: list[str], starts: list[int], rules: _Rules) -> list
         if needs is None:
             needs = possible[word] = [needed for needed in rules.phrases_with.get(word, ()) if needed <= present]
         if needs:
-            near = {_APOSTROPHES.get(token, token) for token in tokens[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH]}
-            if any(needed <= near for needed in needs):
+            near = set(_restored(tokens[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH]))
+            if any(map(near.issuperset, needs)):
                 kept.append(k)
     return kept + starts[-count:]
 
@@ -1095,26 +1134,28 @@ def _may_accept(tokens: list[str], rules: _Rules) -> bool:
     messages holding a praise word ("a good day", "not like that") fail here, and the full rules -- which only
     name the veto that rejected them -- run for them only when explaining.
     """
-    normal = [_APOSTROPHES.get(token, token) for token in tokens]
+    normal = _restored(tokens)
     present = set(normal)
     for first in rules.phrases.keys() & present:
-        if any(needed <= present for _, needed, _ in rules.phrases[first]):
+        if any(map(present.issuperset, rules.phrase_words[first])):
             return True
     if not _PRAISE_EMOJI_SET.isdisjoint(present):
         return True
     if rules.affirmatives.isdisjoint(present):
         return False
-    lead, affirmatives = rules.lead, rules.affirmatives
-    short: list[bool] | None = None
-    for k, word in enumerate(normal):
-        if word not in affirmatives:
-            continue
+    lead = rules.lead
+    ends: list[int] | None = None
+    not_short: set[int] = set()  # the starts of sentences counted and found too long: each is counted once
+    for k in _positions(normal, rules.affirmatives):
         if _clause_edge(normal, k, -1, lead) or _clause_edge(normal, k, 1, frozenset()):
             return True
-        if short is None:
-            short = _short_sentences(normal, rules)
-        if short[k]:
-            return True
+        if ends is None:
+            ends = _positions(normal, _SENTENCE_ENDS)
+        start, end = _sentence_bounds(ends, k, len(normal))
+        if start not in not_short:
+            if _is_short_sentence(normal[start:end], rules):
+                return True
+            not_short.add(start)
     return False
 
 
@@ -1133,16 +1174,16 @@ def _clause_edge(normal: list[str], k: int, step: int, passed: frozenset[str]) -
     return True
 
 
-def _short_sentences(normal: list[str], rules: _Rules) -> list[bool]:
-    """For each token, whether its sentence holds at most SHORT_AFFIRMATIVE_MAX_WORDS words that count."""
-    marks, start = [False] * len(normal), 0
-    for end in [*(k for k, token in enumerate(normal) if token in _SENTENCE_ENDS), len(normal)]:
-        counted = sum(1 for token in normal[start:end] if token[0].isalnum() or "'" in token or token in PRAISE_EMOJI
-                      if token not in rules.names and token not in _FILLERS)
-        if counted <= SHORT_AFFIRMATIVE_MAX_WORDS:
-            marks[start:end] = [True] * (end - start)
-        start = end + 1
-    return marks
+def _is_short_sentence(sentence: list[str], rules: _Rules) -> bool:
+    """Whether a sentence's tokens hold at most SHORT_AFFIRMATIVE_MAX_WORDS words that count (the assistant's
+    name and fillers do not); counting stops at the first word over, so a long sentence costs little."""
+    counted = 0
+    for token in sentence:
+        if _is_word(token) and token not in rules.names and token not in _FILLERS:
+            counted += 1
+            if counted > SHORT_AFFIRMATIVE_MAX_WORDS:
+                return False
+    return True
 
 
 # Tokens that end a clause: a sentence end or a comma.
@@ -1231,14 +1272,16 @@ _SCORER_DELETED = re.compile("[" + "".join(re.escape(chr(code)) for code, value 
                                            if value is None and code >= 128) + "]")
 _SCORER_SPACES = re.compile("[" + "".join(re.escape(chr(code)) for code, value in _SCORER_TABLE.items()
                                           if value == " " and code >= 128) + "]")
-_SCORER_SYMBOLS = re.compile("[\u2190-\u2bff\U0001f000-\U0001faff]")
+_SCORER_SYMBOLS = re.compile("([\u2190-\u2bff\U0001f000-\U0001faff])")  # captured: split keeps them
 
 
 def _scorer_words(lower: str) -> list[str]:
     """The scorer's words of a lower-cased, NFKC-normalised message that is not ASCII: as
     lower.translate(_SCORER_TABLE).split(), faster."""
     ascii_done = lower.encode("utf-8").translate(_SCORER_BYTES_TABLE, b"'`").decode("utf-8")
-    return _SCORER_SYMBOLS.sub(r" \g<0> ", _SCORER_SPACES.sub(" ", _SCORER_DELETED.sub("", ascii_done))).split()
+    # Joining the parts split at the symbols with spaces puts a space on either side of each symbol, as
+    # sub(r" \g<0> ") would, without that template's Python-level expansion per symbol.
+    return " ".join(_SCORER_SYMBOLS.split(_SCORER_SPACES.sub(" ", _SCORER_DELETED.sub("", ascii_done)))).split()
 # Words at each end of a long message whose pairs are features: the work per KB stays bounded.
 _PAIR_WORDS = 64
 # The longest message, in words, whose first and last words are features.
@@ -1307,13 +1350,25 @@ _CLASS_BITS = _class_bits()
 
 @dataclass(slots=True)
 class _Reading:
-    """One pass over a message: its words, the scorer's features, and what the rules found."""
+    """One pass over a message: its words, the scorer's features, and what the rules found.
+
+    The features are kept in three parts, so that deciding costs one table lookup per word, pair and signal
+    and builds no names: the distinct words (a word's feature is the word), the word pairs as tuples (feature
+    "a b"), and the signals, named.  *features* joins them into the names the trainer and explain read.
+    """
 
     text: str  # NFKC-normalised
     words: list[str]  # the scorer's words: lower case, no apostrophes, each emoji a word
-    features: set[str]
+    present: set[str]  # the distinct words
+    pairs: set[tuple[str, str]]  # the word pairs that are features
+    signals: list[str]  # length, position, word classes and what the rules found; no name twice
     result: _RuleResult | None  # the rules' findings, when they ran (see _read)
     named: _RuleResult | None  # for explain: the rules' findings even when they could accept nothing
+
+    @property
+    def features(self) -> set[str]:
+        """Every feature by name: the words, the pairs as "a b", and the signals."""
+        return self.present.union(map(" ".join, self.pairs), self.signals)
 
 
 def _read(text: str, explain: bool = False) -> _Reading:
@@ -1337,14 +1392,14 @@ def _read(text: str, explain: bool = False) -> _Reading:
         text = unicodedata.normalize("NFKC", text)
         lower = text.lower()
         words = _scorer_words(lower)
-    features = set(words)
-    # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.
-    if not rules.word_affirmatives.isdisjoint(features) or not (
-            ascii_text or _PRAISE_EMOJI_SET.isdisjoint(features)) or any(
-            needed <= features for key in rules.word_phrases.keys() & features for needed in rules.word_phrases[key]):
-        holds_trigger = True
-    else:
-        holds_trigger = explain and not rules.word_triggers.isdisjoint(features)
+    present = set(words)
+    # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.  Most
+    # messages hold no word of first_look, and fail it at that one set test.
+    holds_trigger = not rules.first_look.isdisjoint(present) and (
+        not rules.word_affirmatives.isdisjoint(present) or not (ascii_text or _PRAISE_EMOJI_SET.isdisjoint(present))
+        or any(any(map(present.issuperset, rules.word_phrases[key])) for key in rules.word_phrases.keys() & present))
+    if not holds_trigger:
+        holds_trigger = explain and not rules.word_triggers.isdisjoint(present)
     result = named = None
     if holds_trigger:
         tokens = _tokens(lower)
@@ -1355,26 +1410,25 @@ def _read(text: str, explain: bool = False) -> _Reading:
                 named = _apply_rules(text, tokens, rules)
     count = len(words)
     if count <= 2 * _PAIR_WORDS:
-        features.update(map(" ".join, zip(words, words[1:], strict=False)))
+        pairs = set(zip(words, words[1:], strict=False))
     else:
         head, tail = words[:_PAIR_WORDS], words[-_PAIR_WORDS:]
-        features.update(map(" ".join, zip(head, head[1:], strict=False)))
-        features.update(map(" ".join, zip(tail, tail[1:], strict=False)))
-    features.add(_length_signal(count))
+        pairs = set(zip(head, head[1:], strict=False))
+        pairs.update(zip(tail, tail[1:], strict=False))
+    signals = [_length_signal(count)]
     if 0 < count <= _POSITION_WORDS:  # the first and last words of a transcript say little of its intent
-        features.add("#first:" + words[0])
-        features.add("#last:" + words[-1])
+        signals += ("#first:" + words[0], "#last:" + words[-1])
         if count > 1:
-            features.add(f"#first2:{words[0]} {words[1]}")
+            signals.append(f"#first2:{words[0]} {words[1]}")
     mask = 0
-    for word in _CLASS_BITS.keys() & features:
+    for word in _CLASS_BITS.keys() & present:
         mask |= _CLASS_BITS[word]
     question = "?" in text
     classes = _class_signals(mask, question)
-    features.update(classes)
+    signals += classes
     if result is not None:
-        features.update(_rule_signals(classes, question, result))
-    return _Reading(text, words, features, result, named)
+        signals += _rule_signals(classes, question, result)
+    return _Reading(text, words, present, pairs, signals, result, named)
 
 
 def _scorer_features(text: str) -> list[str]:
@@ -1396,6 +1450,14 @@ class _Scorer:
         # The weights in units of 1/WEIGHT_SCALE, as ints: a sum of ints is exact in any order and a plain sum().
         self.units = {name: round(weight * WEIGHT_SCALE) for name, weight in weights.items()}
         self.bias_units = round(bias * WEIGHT_SCALE)
+        # The word pairs' units again, keyed as _Reading holds them: ("a", "b") for "a b".
+        self.pair_units = {_pair_key(name): units for name, units in self.units.items() if _is_pair(name)}
+        # The words and pairs with a positive weight, numbered in the order max((weight, name)) ranks them,
+        # so that the strongest one present is a max over ints (see strongest).
+        self.ranked = sorted((weight, name) for name, weight in weights.items()
+                             if weight > 0 and not name.startswith(_SIGNAL))
+        self.word_rank = {name: k for k, (_, name) in enumerate(self.ranked) if not _is_pair(name)}
+        self.pair_rank = {_pair_key(name): k for k, (_, name) in enumerate(self.ranked) if _is_pair(name)}
 
     @staticmethod
     def probability(total: float) -> float:
@@ -1410,10 +1472,34 @@ class _Scorer:
         """The probability for the *known* features: an exact sum of ints, so any order gives the same bits."""
         return self.probability((self.bias_units + sum(map(self.units.__getitem__, known))) / WEIGHT_SCALE)
 
+    def score_reading(self, reading: _Reading) -> float:
+        """score(known(reading.features)), summed part by part without naming the words and pairs."""
+        units, zeros = self.units, itertools.repeat(0)
+        total = (self.bias_units + sum(map(units.get, reading.present, zeros))
+                 + sum(map(self.pair_units.get, reading.pairs, zeros)) + sum(map(units.get, reading.signals, zeros)))
+        return self.probability(total / WEIGHT_SCALE)
+
+    def strongest(self, reading: _Reading) -> str | None:
+        """The word or pair present with the largest positive weight (ties: the greater name), or None."""
+        unranked = itertools.repeat(-1)
+        best = max(max(map(self.word_rank.get, reading.present, unranked), default=-1),
+                   max(map(self.pair_rank.get, reading.pairs, unranked), default=-1))
+        return self.ranked[best][1] if best >= 0 else None
+
     def contributions(self, features: Iterable[str]) -> dict[str, float]:
         """The weight of each feature present that the scorer knows."""
         weights = self.weights
         return {feature: weights[feature] for feature in features if feature in weights}
+
+
+def _is_pair(name: str) -> bool:
+    """Whether a feature name is a word pair ("a b"): a space, and not a signal ("#first2:a b")."""
+    return " " in name and not name.startswith(_SIGNAL)
+
+
+def _pair_key(name: str) -> tuple[str, ...]:
+    """A word pair's feature name as _Reading holds the pair: "a b" -> ("a", "b")."""
+    return tuple(name.split(" "))
 
 
 def _load_scorer(path: Path = _WEIGHTS_FILE) -> _Scorer | None:
@@ -1474,8 +1560,7 @@ def _decide(text: str, explain: bool = False) -> _Decision:
     stands = match is not None and (match.rule == "phrase" or _rule_stands(text, match, len(reading.words)))
     if scorer is None or (stands and not explain):
         return _Decision(match, veto, vetoed)
-    known = scorer.known(reading.features)
-    score = scorer.score(known)
+    score = scorer.score_reading(reading)
     features = sorted(reading.features) if explain else []
     if stands:
         return _Decision(match, score=score, features=features)
@@ -1484,7 +1569,7 @@ def _decide(text: str, explain: bool = False) -> _Decision:
             return _Decision(match, score=score, threshold=scorer.rule_threshold, features=features)
         return _Decision(None, SCORER_VETO, match.matched, score, scorer.rule_threshold, features)
     if score >= scorer.threshold:
-        return _Decision(_scorer_match(text, known, scorer.weights), score=score, threshold=scorer.threshold,
+        return _Decision(_scorer_match(text, scorer.strongest(reading)), score=score, threshold=scorer.threshold,
                          features=features)
     return _Decision(None, veto, vetoed, score, scorer.threshold, features)
 
@@ -1516,12 +1601,11 @@ _STANDS_AFTER = _REPLY_NOUNS | _THANKS | _QUESTION_WORDS | _IMPERATIVES | frozen
 SCORER_VETO = "scorer"
 
 
-def _scorer_match(text: str, known: set[str], weights: dict[str, float]) -> PraiseMatch:
+def _scorer_match(text: str, strongest: str | None) -> PraiseMatch:
     """A scorer decision as a match: its strongest word or pair, located in the text (else the whole text)."""
-    candidates = [(weights[key], key) for key in known if weights[key] > 0 and not key.startswith(_SIGNAL)]
-    if not candidates:
+    if strongest is None:
         return PraiseMatch("scorer", "", 0, len(text))
-    words = tuple(max(candidates)[1].split(" "))
+    words = tuple(strongest.split(" "))
     lower = text.lower()
     start, end = _find_words(lower, words) if len(lower) == len(text) else (0, len(text))
     return PraiseMatch("scorer", " ".join(words), start, end)
