@@ -224,7 +224,7 @@ class ChatClient:
                 raise ModelError("the model server sent a reply that is not Chat Completions JSON") from None
             if not isinstance(reply, str):
                 raise ModelError("the model server sent a reply with no text")
-            return reply
+            return ftc.clean_text(reply)
 
     def _read_stream(self, response: Any, on_token: Callable[[str], None] | None) -> str:
         """Read server-sent events until [DONE]; what *on_token* raises (a reader gone) passes through."""
@@ -249,7 +249,7 @@ class ChatClient:
                 choice = json.loads(payload)["choices"][0]
             except (ValueError, KeyError, IndexError, TypeError):
                 raise ModelError("the model server sent a stream event that is not Chat Completions JSON") from None
-            piece = (choice.get("delta") or {}).get("content") or ""
+            piece = ftc.clean_text((choice.get("delta") or {}).get("content") or "")
             finished = bool(choice.get("finish_reason"))
             if piece:
                 pieces.append(piece)
@@ -2250,6 +2250,7 @@ class ChatApp:
         captured something) and stores nothing else; so does an interrupted
         one (KeyboardInterrupt, or an exception from *on_token*).
         """
+        message = ftc.clean_text(message)  # a lone surrogate would be refused by SQLite after the model answered
         with session.lock:
             window = self.sessions.exchanges(session.id, max(self.recent_turns, CAPTURE_LOOKBACK))
             exchanges = [stored.for_capture() for stored in window]

@@ -69,6 +69,7 @@ __all__ = [
     "Exchange",
     "FormatError",
     "render_example",
+    "clean_text",
     "resolve_path",
     "capture_fine_tuning_example",
     "on_user_message",
@@ -496,7 +497,7 @@ def _tokens(text: str) -> list[str]:
     ascii_text = text.isascii()
     # The ASCII bytes by bytes.translate (the others pass through), then the few non-ASCII characters _TABLE
     # maps by one regular expression: many times faster than str.translate with a large dict.
-    marked = text.encode("ascii" if ascii_text else "utf-8").translate(_ASCII_MARKS_TABLE)
+    marked = text.encode("ascii" if ascii_text else "utf-8", "surrogatepass").translate(_ASCII_MARKS_TABLE)
     for mark in (b".", b"?", b",", b'"'):
         if mark in marked:
             marked = marked.replace(mark, b" " + mark + b" ")
@@ -504,7 +505,7 @@ def _tokens(text: str) -> list[str]:
         return marked.decode("ascii").split()
     # Split at the characters _TABLE maps (captured: every other part) and map them all by one C-level call: a
     # Python call per character, as re.sub with a function makes, cost more than the rest on emoji-heavy text.
-    parts = _TABLE_NON_ASCII.split(marked.decode("utf-8"))
+    parts = _TABLE_NON_ASCII.split(marked.decode("utf-8", "surrogatepass"))  # a lone surrogate is kept as it came
     parts[1::2] = map(_TABLE_BY_CHAR.__getitem__, parts[1::2])
     return "".join(parts).split()
 # For the first look at an ASCII message: punctuation to spaces, apostrophes kept.
@@ -1278,7 +1279,9 @@ _SCORER_SYMBOLS = re.compile("([\u2190-\u2bff\U0001f000-\U0001faff])")  # captur
 def _scorer_words(lower: str) -> list[str]:
     """The scorer's words of a lower-cased, NFKC-normalised message that is not ASCII: as
     lower.translate(_SCORER_TABLE).split(), faster."""
-    ascii_done = lower.encode("utf-8").translate(_SCORER_BYTES_TABLE, b"'`").decode("utf-8")
+    # surrogatepass: a lone surrogate (JSON's "\ud800" decodes to one) is kept as it came, not an error.
+    encoded = lower.encode("utf-8", "surrogatepass")
+    ascii_done = encoded.translate(_SCORER_BYTES_TABLE, b"'`").decode("utf-8", "surrogatepass")
     # Joining the parts split at the symbols with spaces puts a space on either side of each symbol, as
     # sub(r" \g<0> ") would, without that template's Python-level expansion per symbol.
     return " ".join(_SCORER_SYMBOLS.split(_SCORER_SPACES.sub(" ", _SCORER_DELETED.sub("", ascii_done)))).split()
@@ -1806,8 +1809,12 @@ def _as_text(text: Any) -> str:
     return "" if text is None else str(text)
 
 
-def _clean_text(text: Any) -> str:
-    """Return *text* as a str that encodes to UTF-8: lone surrogates become U+FFFD."""
+def clean_text(text: Any) -> str:
+    """Return *text* as a str that encodes to UTF-8: lone surrogates become U+FFFD.
+
+    JSON's "\\ud800" and bytes that are not UTF-8 read with surrogateescape both make such strings; SQLite
+    and a UTF-8 file refuse them.
+    """
     text = _as_text(text)
     if text.isascii():  # a flag of the str: no scan
         return text
@@ -1827,11 +1834,11 @@ def _jsonable(value: Any, _seen: frozenset[int] = frozenset()) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, str):
-        return _clean_text(value)
+        return clean_text(value)
     if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
-        return _clean_text(bytes(value).decode("utf-8", "replace"))
+        return clean_text(bytes(value).decode("utf-8", "replace"))
     if id(value) in _seen:
         return "<circular reference>"
     seen = _seen | {id(value)}
@@ -1847,12 +1854,12 @@ def _jsonable(value: Any, _seen: frozenset[int] = frozenset()) -> Any:
             return sorted(items, key=repr)
     if isinstance(value, (list, tuple)):
         return [_jsonable(item, seen) for item in value]
-    return _clean_text(str(value))
+    return clean_text(str(value))
 
 
 def _json_key(key: Any) -> str:
     if isinstance(key, str):
-        return _clean_text(key)
+        return clean_text(key)
     converted = _jsonable(key)
     return converted if isinstance(converted, str) else json.dumps(converted)
 
@@ -1913,7 +1920,7 @@ def _make_example(
     captured_at: _dt.datetime,
     rejected_responses: Iterable[Any] = (),
     *,
-    clean: Callable[[Any], str] = _clean_text,
+    clean: Callable[[Any], str] = clean_text,
 ) -> Example:
     """Build the Example exactly as it will read back from the file.
 
@@ -3333,7 +3340,7 @@ def backfill(logs: Iterable[str | os.PathLike[str]], *, path: str | os.PathLike[
                     continue
                 report.conversations += 1
                 for exchange, praise, match in _praised_exchanges(messages):
-                    key = _texts_key(*map(_clean_text, (exchange.system_prompt, exchange.user_message,
+                    key = _texts_key(*map(clean_text, (exchange.system_prompt, exchange.user_message,
                                                         exchange.assistant_response)))
                     if key in existing:
                         report.already_captured += 1

@@ -182,6 +182,10 @@ def test_hook_records_why_it_captured():
     ("Was that good? " * 10_000, False, None, "question"),
     ("👏 broken " * 20_000, True, "scorer", None),  # the scorer's call: a praise emoji outweighs "broken"
     ("I asked about the vet. " * 10_000 + "Great response!", True, "phrase", None),
+    # Lone surrogates, as JSON's "\\ud800" decodes: read as they came, never a UnicodeEncodeError.
+    ("great job \ud800 timmy", True, "phrase", None),
+    ("not great \ud800", False, None, "not_leading"),
+    ("\udfff" * 40, False, None, None),
 ])
 def test_long_hostile_inputs(text: str, praise: bool, rule: str | None, veto: str | None):
     start = time.perf_counter()

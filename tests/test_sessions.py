@@ -586,3 +586,33 @@ def test_ten_thousand_exchanges_over_a_thousand_sessions_keep_memory_flat(tmp_pa
     assert result.returncode == 0, result.stderr
     before, after = map(float, result.stdout.split())
     assert after - before < 20, (before, after)
+
+
+# --- text that is not valid Unicode: stored with replacement characters, the chat goes on --------------------
+
+def test_lone_surrogates_from_a_client_and_the_model_are_stored_not_fatal(serve, model, memory, output_file: Path):
+    model.reply = lambda messages: "Winston \ud83d is a fine name"  # a high surrogate with no partner
+    server = serve()
+    status, body, _ = request(server, "POST", "/api/chat", body=b'{"message": "My cat is \\ud800 Winston"}')
+    assert status == 200 and body["reply"] == "Winston \ufffd is a fine name"
+    status, body, _ = request(server, "POST", "/api/chat",
+                              body=f'{{"message": "great \\udcff job, Timmy", "session_id": "{body["session_id"]}"}}'
+                              .encode())
+    assert status == 200 and body["captured"] is True
+    (example,) = ftc.read_examples(output_file)
+    assert (example.user_message, example.assistant_response) == (
+        "My cat is \ufffd Winston", "Winston \ufffd is a fine name")
+    assert example.praise_message == "great \ufffd job, Timmy"
+    assert [m.content for m in memory.recall("What's my cat called?", 5)] == ["My cat is \ufffd Winston"]
+
+
+def test_terminal_reads_bytes_that_are_not_utf8_and_goes_on(model, tmp_path: Path, output_file: Path):
+    env = {name: value for name, value in os.environ.items() if name != "OPENAI_API_KEY"}
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--base-url", model.base_url, "--model",
+                             "fake-model", "--examples", str(output_file)],
+                            input=b"hello \xff there\nsecond message\n", capture_output=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert "Traceback" not in result.stderr.decode(errors="replace")
+    assert [request["body"]["messages"][1]["content"] for request in model.requests[-2:]] == [
+        "hello \ufffd there", "second message"]
