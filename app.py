@@ -1593,8 +1593,16 @@ def _idf(matches: int, total: int) -> float:
 
 _MEMORY_COLUMNS = "id, content, topic, importance, role, created_at, owner"
 _SCORED_COLUMNS = "id, importance, created_at, owner, terms, traits"  # what the re-rank reads
+# The candidates to score, in id order, from one statement whatever their number: an IN list of "?"s is a new
+# statement for each count of candidates, prepared again on every recall (0.3 ms of 0.65 for 176 rows at 100k).
+_SELECT_SCORED = f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN (SELECT value FROM json_each(?))"
 _INSERT = ("INSERT OR IGNORE INTO memories (content, topic, importance, role, created_at, session_id, owner, terms,"
            " traits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _id_list(ids: Iterable[int]) -> str:
+    """*ids* as a JSON array, for a statement that reads them with json_each."""
+    return "[" + ",".join(str(n) for n in ids) + "]"
 
 
 def _derived(content: str) -> tuple[str, str, int]:
@@ -1714,8 +1722,7 @@ class MemoryStore:
                 rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories"
                                         " ORDER BY importance DESC, created_at DESC LIMIT ?", (k,)).fetchall()
                 return [_memory(row) for row in rows]
-            rows = self._db.execute(f"SELECT {_SCORED_COLUMNS} FROM memories WHERE id IN"
-                                    f" ({','.join('?' * len(ids))})", list(ids)).fetchall()
+            rows = self._db.execute(_SELECT_SCORED, (_id_list(ids),)).fetchall()
             scorer = _Scorer(wanted, {group: _idf(counts[group], total)
                                       * (LIGHT_VERB_SHARE if LIGHT_VERBS.issuperset(group.exact) else 1.0)
                                       for group in groups}, moment,
