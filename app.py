@@ -795,8 +795,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "device": tuple("""cpap inhaler pacemaker hearing aid aids monitor pump brace splint crutches glasses""".split()),
     "vaccine": tuple("jab jabs booster flu injection vaccination".split()),
     # the theatre and shows
-    "theatre": tuple("musical musicals panto pantomime opera ballet show tickets hippodrome".split()),  # not "play",
-    # mostly a verb ("I play five-a-side")
+    # not "play": mostly a verb ("I play five-a-side")
+    "theatre": tuple("musical musicals panto pantomime opera ballet show tickets hippodrome".split()),
     "show": tuple("musical musicals panto pantomime opera ballet gig concert tickets".split()),
     # places and homes
     "university": tuple("uni degree graduated graduate college masters phd undergraduate campus".split()),

@@ -85,10 +85,11 @@ def request(server, method: str, path: str, body=None, headers=None) -> tuple[in
         response.getheaders())
 
 
-def run_app(*args: str, stdin: str = "", env_extra=None, drop_env=("OPENAI_API_KEY",),
+def run_app(*args: str, stdin: str | bytes = "", env_extra=None, drop_env=("OPENAI_API_KEY",),
             tmp_path: Path) -> subprocess.CompletedProcess:
-    """`python app.py ARGS` with *stdin*, its data under *tmp_path*, and no key from the caller's environment."""
+    """`python app.py ARGS` with *stdin*, its data under *tmp_path*, and no key from the caller's environment;
+    bytes in, bytes out (for input that is not UTF-8)."""
     env = {name: value for name, value in os.environ.items() if name not in drop_env}
     env.update({"XDG_DATA_HOME": str(tmp_path / "data"), **(env_extra or {})})
     return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], input=stdin, capture_output=True,
-                          text=True, timeout=60, env=env)
+                          text=isinstance(stdin, str), timeout=60, env=env)

@@ -607,11 +607,8 @@ def test_lone_surrogates_from_a_client_and_the_model_are_stored_not_fatal(serve,
 
 
 def test_terminal_reads_bytes_that_are_not_utf8_and_goes_on(model, tmp_path: Path, output_file: Path):
-    env = {name: value for name, value in os.environ.items() if name != "OPENAI_API_KEY"}
-    env["XDG_DATA_HOME"] = str(tmp_path / "data")
-    result = subprocess.run([sys.executable, str(ROOT / "app.py"), "--base-url", model.base_url, "--model",
-                             "fake-model", "--examples", str(output_file)],
-                            input=b"hello \xff there\nsecond message\n", capture_output=True, timeout=60, env=env)
+    result = run_app("--base-url", model.base_url, "--model", "fake-model", "--examples", str(output_file),
+                     stdin=b"hello \xff there\nsecond message\n", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr.decode(errors="replace")
     assert "Traceback" not in result.stderr.decode(errors="replace")
     assert [request["body"]["messages"][1]["content"] for request in model.requests[-2:]] == [
