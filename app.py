@@ -213,7 +213,7 @@ class ChatClient:
         pull = f" (or `ollama pull {self.model}`)" if self.is_ollama else ""
         shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
         return [f"the server at {self.base_url} does not list the model {self.model!r}; it lists {shown}. "
-                f"Choose one with --model{pull}."]
+                f"Choose one with {self.model_option}{pull}."]
 
     def complete(self, messages: list[dict[str, str]], *, stream: bool = False,
                  on_token: Callable[[str], None] | None = None) -> str:
@@ -1749,6 +1749,7 @@ class MemoryStore:
         self._known_upto = 0  # ...as of the memory with this id
         self.embedder: ChatClient | None = None  # the embedding model's client: set it to recall by meaning too
         self.query_embedder: ChatClient | None = None  # the model that embeds queries, if not the same one
+        self._words_only = False  # the embedding model failed at the last recall
         self._codes = _SignCodes()  # the vectors' sign bits, read once and then as they are written
 
     @property
@@ -1881,10 +1882,16 @@ class MemoryStore:
         if self.embedder is None:
             return None
         try:
-            return (self.query_embedder or self.embedder).embed([query[:EMBED_CHARS]])[0]
+            vector = (self.query_embedder or self.embedder).embed([query[:EMBED_CHARS]])[0]
         except ModelError as error:
-            logger.warning("recall goes by words alone: %s", error)
+            if not self._words_only:  # said once, not on every turn
+                logger.warning("recall goes by words alone until the embedding model answers: %s", error)
+            self._words_only = True
             return None
+        if self._words_only:
+            logger.warning("recall goes by meaning again")
+            self._words_only = False
+        return vector
 
     def _nearest(self, vector: array.array[float], depth: int) -> list[int]:
         """The ids of the *depth* memories nearest *vector* in meaning, nearest first.  With the lock held.
@@ -1953,12 +1960,14 @@ class MemoryStore:
         """
         if k <= 0:
             return []
-        vector = self._query_vector(query)
         moment = (now or dt.datetime.now()).timestamp()
         with self._lock:
-            total = self._db.execute("SELECT max(id) FROM memories").fetchone()[0] or 0  # about the count, in O(1)
-            if not total:  # a new user's first turns: nothing to find
-                return []
+            total, vectors = self._db.execute("SELECT (SELECT max(id) FROM memories),"  # about the count, in O(1)
+                                              " (SELECT max(seq) FROM memory_vectors)").fetchone()
+        if not total:  # a new user's first turns: nothing to find
+            return []
+        vector = self._query_vector(query) if vectors else None  # the model is asked without the lock held
+        with self._lock:
             if vector is None:
                 best = self._ranked_by_words(query, k, moment, total)
             else:
@@ -2662,6 +2671,8 @@ class Terminal:
         client = self.app.client
         try:
             warnings = client.check()
+            if self.app.memory.embedder is not None:
+                warnings += self.app.memory.embedder.check()
         except ModelUnreachable as error:
             print(f"Little Timmy cannot start: {error}", file=self.stderr)
             return 1

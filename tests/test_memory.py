@@ -581,12 +581,16 @@ def test_without_the_embedding_server_recall_goes_by_words(memory, model, caplog
     embedded(memory, model, {}).embed_all()
     model.failure = "500"
     assert recalled(memory, "What's my cat's name?") == ["My cat is Winston"]
-    assert "recall goes by words alone: the model server failed (HTTP 500): out of memory" in caplog.text
+    assert recalled(memory, "Is my cat called Winston?") == ["My cat is Winston"]
+    assert caplog.messages == ["recall goes by words alone until the embedding model answers: "
+                               "the model server failed (HTTP 500): out of memory"]  # once, not every turn
     remember(memory, "My dog is Rex", 10)
     assert memory.embed_all() == 0  # logged, and left for the next start
     assert "stopped embedding memories after 0" in caplog.text
     model.failure = None
     assert memory.embed_all() == 1
+    assert recalled(memory, "What's my cat's name?")[0] == "My cat is Winston"
+    assert caplog.messages[-1] == "recall goes by meaning again"
 
 
 @pytest.mark.parametrize(("failure", "expected"), [
