@@ -17,6 +17,7 @@ prompt, chat sessions, terminal, HTTP server, command line.
 from __future__ import annotations
 
 import argparse
+import array
 import contextlib
 import datetime as dt
 import functools
@@ -27,6 +28,7 @@ import ipaddress
 import json
 import logging
 import math
+import operator
 import os
 import re
 import socket
@@ -59,6 +61,7 @@ DEFAULT_BASE_URL = f"http://localhost:{OLLAMA_PORT}/v1"  # Ollama's OpenAI-compa
 DEFAULT_MODEL = "llama3.2"
 DEFAULT_TIMEOUT = 120.0  # seconds to wait for the model server
 MAX_MODEL_LIST_BYTES = 4_000_000  # the most of GET /models read at start-up
+MAX_EMBEDDINGS_BYTES = 64_000_000  # the most of a POST /embeddings answer read (a batch of EMBED_BATCH vectors)
 DEFAULT_MEMORIES = 5  # memories retrieved per turn
 DEFAULT_RECENT_TURNS = 6  # earlier exchanges of the session shown in the prompt
 RECENT_TURN_CHARS = 600  # each message in "Recent conversation" is cut to this length
@@ -103,11 +106,12 @@ class ChatClient:
     """A client for POST {base_url}/chat/completions, streaming or not."""
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, model_option: str = "--model") -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key
         self.timeout = timeout
+        self.model_option = model_option  # the command-line option that chose the model, named in errors
 
     def _request(self, path: str, body: dict[str, Any] | None = None) -> urllib.request.Request:
         headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
@@ -171,9 +175,10 @@ class ChatClient:
         if error.code == 404 and "model" in message.lower():
             pull = f"`ollama pull {self.model}` or " if self.is_ollama else ""
             return ModelError(f"the model server does not know the model {self.model!r} ({message}); "
-                              f"{pull}choose another with --model")
+                              f"{pull}choose another with {self.model_option}")
         if error.code == 404:
-            return ModelError(f"no chat completions endpoint at {self.base_url}/chat/completions (HTTP 404): "
+            endpoint = error.url[len(self.base_url):] if error.url.startswith(self.base_url) else error.url
+            return ModelError(f"no {endpoint} endpoint at {self.base_url} (HTTP 404): "
                               "check --base-url, which usually ends in /v1")
         if error.code >= 500:
             return ModelError(f"the model server failed (HTTP {error.code})" + (f": {message}" if message else ""))
@@ -208,7 +213,7 @@ class ChatClient:
         pull = f" (or `ollama pull {self.model}`)" if self.is_ollama else ""
         shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
         return [f"the server at {self.base_url} does not list the model {self.model!r}; it lists {shown}. "
-                f"Choose one with --model{pull}."]
+                f"Choose one with {self.model_option}{pull}."]
 
     def complete(self, messages: list[dict[str, str]], *, stream: bool = False,
                  on_token: Callable[[str], None] | None = None) -> str:
@@ -225,6 +230,20 @@ class ChatClient:
             if not isinstance(reply, str):
                 raise ModelError("the model server sent a reply with no text")
             return ftc.clean_text(reply)
+
+    def embed(self, texts: list[str]) -> list[array.array[float]]:
+        """One vector per text from POST {base_url}/embeddings (OpenAI's Embeddings API), each of length 1."""
+        body = {"model": self.model, "input": texts}
+        with self._open(self._request("/embeddings", body)) as response:
+            try:
+                items = sorted(json.loads(response.read(MAX_EMBEDDINGS_BYTES))["data"], key=lambda item: item["index"])
+                vectors = [array.array("f", item["embedding"]) for item in items]
+            except (ValueError, KeyError, IndexError, TypeError, OverflowError):
+                raise ModelError("the embedding server sent an answer that is not Embeddings JSON") from None
+        if len(vectors) != len(texts) or len({len(vector) for vector in vectors}) > 1 or not vectors[0]:
+            raise ModelError(f"the embedding server sent {len(vectors)} vectors of uneven or no length "
+                             f"for {len(texts)} texts")
+        return [_unit(vector) for vector in vectors]
 
     def _read_stream(self, response: Any, on_token: Callable[[str], None] | None) -> str:
         """Read server-sent events until [DONE]; what *on_token* raises (a reader gone) passes through."""
@@ -393,6 +412,27 @@ MIGRATIONS = [
     DELETE FROM memory_aliases;
     INSERT OR IGNORE INTO memory_aliases SELECT memories.id, json_extract(value, '$[0]'), json_extract(value, '$[1]'),
         json_extract(value, '$[2]') FROM memories, json_each(memory_aliases(memories.content));
+    """,
+    # 7: meaning-based recall: a vector per memory from the embedding model (--embed-model), and each model's
+    # centre, from which a vector's sign bits are taken for the fast first scan.
+    """
+    CREATE TABLE memory_vectors (
+        seq INTEGER PRIMARY KEY,  -- grows with every vector written: a reader loads only the rows past its last
+        memory_id INTEGER NOT NULL UNIQUE,
+        model TEXT NOT NULL,
+        vector BLOB NOT NULL,  -- float32, little-endian, length 1
+        code BLOB  -- the vector's sign bits against its model's centre; NULL while the model has none
+    );
+    CREATE TABLE vector_centres (
+        model TEXT PRIMARY KEY,
+        centre BLOB NOT NULL  -- float32, little-endian: the mean of the model's first CENTRE_SAMPLE vectors
+    );
+    CREATE TRIGGER memories_vectors_ad AFTER DELETE ON memories BEGIN
+        DELETE FROM memory_vectors WHERE memory_id = old.id;
+    END;
+    CREATE TRIGGER memories_vectors_au AFTER UPDATE OF content ON memories BEGIN
+        DELETE FROM memory_vectors WHERE memory_id = old.id;
+    END;
     """,
 ]
 
@@ -907,6 +947,16 @@ OPTIMIZE_AFTER_ROWS = 1000  # add_many() merges the full-text indexes after stor
 ANALYSED_CHARS = 2000  # the re-rank reads only this much of a long memory
 ALIAS_NAMES = 6  # a relation known by more names than this ("family") adds none of them to a question
 ALIAS_RELATIONS = 1  # a name given to more relations than this adds none of them to a question
+
+# Meaning-based recall, with --embed-model: each memory also gets a vector from the server's /embeddings, and
+# recall fuses the memories nearest the query in meaning with the word ranking above.
+EMBED_BATCH = 64  # memories embedded per request
+EMBED_CHARS = 2000  # the most of a memory or query sent to be embedded
+CENTRE_SAMPLE = 64  # a model's centre is the mean of its first this many vectors; until then all are compared
+DENSE_SCAN_ROWS = 100  # the memories nearest by sign bits (one pass over all) that are then compared exactly
+DENSE_DEPTH = 50  # the nearest this many by meaning are fused...
+LEXICAL_DEPTH = 50  # ...with the best this many by words
+FUSION_K = 10  # reciprocal-rank fusion: a memory earns 1 / (FUSION_K + rank) from each ranking it is in
 
 
 def classify(text: str) -> tuple[str, int] | None:
@@ -1615,6 +1665,79 @@ def _memory(row: tuple[Any, ...]) -> Memory:
     return Memory(content, topic, importance, role, dt.datetime.fromtimestamp(at), id=n, owner=owner)
 
 
+def _unit(vector: array.array[float]) -> array.array[float]:
+    """*vector* scaled to length 1 (a zero vector stays zero); ModelError for a vector that is not finite."""
+    norm = math.sqrt(math.fsum(x * x for x in vector))
+    if not math.isfinite(norm):
+        raise ModelError("the embedding server sent a vector that is not finite")
+    return array.array("f", (x / norm for x in vector)) if norm else vector
+
+
+def _vector_bytes(vector: array.array[float]) -> bytes:
+    """*vector* as stored: float32, little-endian whatever the machine."""
+    if sys.byteorder == "big":
+        vector = array.array("f", vector)
+        vector.byteswap()
+    return vector.tobytes()
+
+
+def _vector_of(blob: bytes) -> array.array[float]:
+    vector = array.array("f")
+    vector.frombytes(blob)
+    if sys.byteorder == "big":
+        vector.byteswap()
+    return vector
+
+
+def _similarity(a: list[float], b: list[float]) -> float:
+    """The cosine of two vectors of length 1."""
+    return sum(map(operator.mul, a, b))
+
+
+def _sign_code(vector: array.array[float], centre: array.array[float]) -> int:
+    """The vector's sign bits against *centre*: vectors near each other differ in few bits (compare with XOR)."""
+    return int("".join("1" if x > c else "0" for x, c in zip(vector, centre, strict=False)), 2)
+
+
+def _code_bytes(code: int, dimensions: int) -> bytes:
+    return code.to_bytes((dimensions + 7) // 8, "big")
+
+
+def _fused(*rankings: list[int], k: int) -> list[int]:
+    """The *k* best ids of several rankings by reciprocal-rank fusion; a tie goes to the earlier ranking."""
+    score: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, n in enumerate(ranking):
+            score[n] = score.get(n, 0.0) + 1.0 / (FUSION_K + rank)
+    return sorted(score, key=score.__getitem__, reverse=True)[:k]
+
+
+class _SignCodes:
+    """One embedding model's sign codes, kept in memory: meaning-based recall's first pass reads them all."""
+
+    def __init__(self, model: str | None = None, centre: array.array[float] | None = None) -> None:
+        self.model, self.centre = model, centre
+        self.upto = 0  # the last row (memory_vectors.seq) read
+        self.ids: list[int] = []
+        self.codes: list[int] = []
+        self._at: dict[int, int] = {}  # memory id -> position in ids and codes
+
+    def add(self, memory_id: int, code: int) -> None:
+        if memory_id in self._at:  # embedded again (the text changed, or the model was switched and back)
+            self.codes[self._at[memory_id]] = code
+        else:
+            self._at[memory_id] = len(self.ids)
+            self.ids.append(memory_id)
+            self.codes.append(code)
+
+    def nearest(self, code: int, count: int) -> list[int]:
+        """The ids of the *count* codes that differ least from *code* (a forgotten memory's may be among them)."""
+        if len(self.codes) <= count:
+            return list(self.ids)
+        distances = [(other ^ code).bit_count() for other in self.codes]
+        return [self.ids[n] for n in heapq.nsmallest(count, range(len(distances)), key=distances.__getitem__)]
+
+
 class MemoryStore:
     """Facts in SQLite: stored from user messages with their owner, recalled by relevance to the message."""
 
@@ -1624,6 +1747,10 @@ class MemoryStore:
         self.path, self._db, self._lock = self.database.path, self.database.db, self.database.lock
         self._known: set[str] | None = None  # the stems the full-text index holds (see _known_stems)...
         self._known_upto = 0  # ...as of the memory with this id
+        self.embedder: ChatClient | None = None  # the embedding model's client: set it to recall by meaning too
+        self.query_embedder: ChatClient | None = None  # the model that embeds queries, if not the same one
+        self._words_only = False  # the embedding model failed at the last recall
+        self._codes = _SignCodes()  # the vectors' sign bits, read once and then as they are written
 
     @property
     def schema_version(self) -> int:
@@ -1675,6 +1802,132 @@ class MemoryStore:
             self._db.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
         return _memory(row)
 
+    def embed_all(self) -> int:
+        """Embed every memory that has no vector from the embedding model (after --embed-model is first given),
+        newest first; return how many were stored.  A server failure is logged and ends it: the next start goes
+        on from there."""
+        done, below = 0, None
+        try:
+            while rows := self._unembedded(EMBED_BATCH, below):
+                below = rows[-1][0]
+                done += self._embed(rows)
+                logger.info("embedded %d memories", done)
+        except (ModelError, sqlite3.Error) as error:
+            logger.warning("stopped embedding memories after %d: %s", done, error)
+        return done
+
+    def _unembedded(self, limit: int, below: int | None) -> list[tuple[int, str]]:
+        """Up to *limit* (id, content) of memories without a vector from the embedding model, newest first,
+        with ids below *below* if given (each call of a backfill starts where the last ended)."""
+        if self.embedder is None:
+            return []
+        with self._lock:
+            return self._db.execute("SELECT id, content FROM memories AS m WHERE id < ? AND NOT EXISTS (SELECT 1"
+                                    " FROM memory_vectors AS v WHERE v.memory_id = m.id AND v.model = ?)"
+                                    " ORDER BY id DESC LIMIT ?",
+                                    (below if below is not None else 1 << 62, self.embedder.model, limit)).fetchall()
+
+    def embed_memory(self, memory_id: int) -> bool:
+        """Embed the memory with this id now (a turn's new one); False if that failed, which is logged: it is
+        embedded at the next start instead."""
+        if self.embedder is None:
+            return False
+        with self._lock:
+            rows = self._db.execute("SELECT id, content FROM memories WHERE id = ?", (memory_id,)).fetchall()
+        try:
+            return self._embed(rows) == 1
+        except (ModelError, sqlite3.Error) as error:
+            logger.warning("could not embed a memory (it is embedded at the next start): %s", error)
+            return False
+
+    def _embed(self, rows: list[tuple[int, str]]) -> int:
+        """Ask the embedding model for the vectors of these (id, content) rows and store them, with their sign
+        codes once the model has a centre; a memory forgotten or changed meanwhile is left out."""
+        if not rows or self.embedder is None:
+            return 0
+        model = self.embedder.model
+        vectors = self.embedder.embed([content[:EMBED_CHARS] for _, content in rows])  # the lock is not held
+        with self.database.transaction() as db:
+            found = db.execute("SELECT centre FROM vector_centres WHERE model = ?", (model,)).fetchone()
+            centre = _vector_of(found[0]) if found else None
+            stored = 0
+            for (n, content), vector in zip(rows, vectors, strict=True):
+                code = None if centre is None else _code_bytes(_sign_code(vector, centre), len(vector))
+                stored += db.execute("INSERT OR REPLACE INTO memory_vectors (memory_id, model, vector, code)"
+                                     " SELECT id, ?, ?, ? FROM memories WHERE id = ? AND content = ?",
+                                     (model, _vector_bytes(vector), code, n, content)).rowcount
+            if centre is None:
+                self._find_centre(db, model)
+        return stored
+
+    @staticmethod
+    def _find_centre(db: sqlite3.Connection, model: str) -> None:
+        """Once *model* has CENTRE_SAMPLE vectors, store their mean as its centre and give every vector its code.
+        Sign bits against the centre, not zero, tell vectors apart: a model's vectors share a direction."""
+        rows = db.execute("SELECT vector FROM memory_vectors WHERE model = ? ORDER BY seq LIMIT ?",
+                          (model, CENTRE_SAMPLE)).fetchall()
+        if len(rows) < CENTRE_SAMPLE:
+            return
+        sample = [_vector_of(blob) for blob, in rows]
+        centre = array.array("f", (math.fsum(column) / len(sample) for column in zip(*sample, strict=False)))
+        db.execute("INSERT INTO vector_centres (model, centre) VALUES (?, ?)", (model, _vector_bytes(centre)))
+        for n, blob in db.execute("SELECT memory_id, vector FROM memory_vectors WHERE model = ? AND code IS NULL",
+                                  (model,)).fetchall():
+            vector = _vector_of(blob)
+            db.execute("INSERT OR REPLACE INTO memory_vectors (memory_id, model, vector, code) VALUES (?, ?, ?, ?)",
+                       (n, model, blob, _code_bytes(_sign_code(vector, centre), len(vector))))
+
+    def _query_vector(self, query: str) -> array.array[float] | None:
+        """The vector of *query*, or None without an embedding model or when it fails: recall goes by words."""
+        if self.embedder is None:
+            return None
+        try:
+            vector = (self.query_embedder or self.embedder).embed([query[:EMBED_CHARS]])[0]
+        except ModelError as error:
+            if not self._words_only:  # said once, not on every turn
+                logger.warning("recall goes by words alone until the embedding model answers: %s", error)
+            self._words_only = True
+            return None
+        if self._words_only:
+            logger.warning("recall goes by meaning again")
+            self._words_only = False
+        return vector
+
+    def _nearest(self, vector: array.array[float], depth: int) -> list[int]:
+        """The ids of the *depth* memories nearest *vector* in meaning, nearest first.  With the lock held.
+
+        One pass over every memory's sign code (an XOR and a bit count each)
+        finds DENSE_SCAN_ROWS near ones; only those are compared exactly.
+        """
+        assert self.embedder is not None
+        model = self.embedder.model
+        codes = self._read_codes(model)
+        if codes.centre is None:  # fewer than CENTRE_SAMPLE vectors: compare them all
+            rows = self._db.execute("SELECT memory_id, vector FROM memory_vectors WHERE model = ?", (model,))
+        else:
+            near = codes.nearest(_sign_code(vector, codes.centre), DENSE_SCAN_ROWS)
+            rows = self._db.execute("SELECT memory_id, vector FROM memory_vectors WHERE model = ? AND memory_id IN"
+                                    " (SELECT value FROM json_each(?))", (model, _id_list(near)))
+        asked = vector.tolist()  # a list's floats multiply faster than an array's
+        scored = [(_similarity(asked, _vector_of(blob).tolist()), n) for n, blob in rows]
+        return [n for _, n in heapq.nlargest(depth, scored)]
+
+    def _read_codes(self, model: str) -> _SignCodes:
+        """The sign codes of *model*, brought up to date with the rows written since the last read (by any
+        process).  With the lock held."""
+        if self._codes.model != model or self._codes.centre is None:
+            found = self._db.execute("SELECT centre FROM vector_centres WHERE model = ?", (model,)).fetchone()
+            if self._codes.model != model or found:
+                self._codes = _SignCodes(model, _vector_of(found[0]) if found else None)
+        codes = self._codes
+        if codes.centre is not None:
+            for seq, n, code in self._db.execute("SELECT seq, memory_id, code FROM memory_vectors WHERE seq > ?"
+                                                 " AND model = ? AND code IS NOT NULL ORDER BY seq",
+                                                 (codes.upto, model)):
+                codes.add(n, int.from_bytes(code, "big"))
+                codes.upto = seq
+        return codes
+
     def remember(self, text: str, *, session_id: str | None = None, now: dt.datetime | None = None) -> Memory | None:
         """Store *text* if classify() says it is a fact; return what was stored."""
         found = classify(text)
@@ -1682,9 +1935,11 @@ class MemoryStore:
             return None
         content = " ".join(text.split())
         moment = now or dt.datetime.now()
-        if not self.add(content, *found, session_id=session_id, created_at=moment):
-            return None
-        return Memory(content, found[0], found[1], "User", moment, owner=memory_owner(content))
+        with self._lock:
+            if not self.add(content, *found, session_id=session_id, created_at=moment):
+                return None
+            n = self._db.execute("SELECT id FROM memories WHERE content = ?", (content,)).fetchone()[0]
+        return Memory(content, found[0], found[1], "User", moment, id=n, owner=memory_owner(content))
 
     def recall(self, query: str, k: int = DEFAULT_MEMORIES, *, now: dt.datetime | None = None) -> list[Memory]:
         """The *k* memories most relevant to *query*, best first.
@@ -1697,40 +1952,62 @@ class MemoryStore:
         stored with it: bm25 over the groups, the owner rule, words standing
         together, the kind of answer asked for, past or one-day memories for
         questions that want neither; importance and recency only break
-        near-ties.  With no candidate, the most important recent memories
-        are returned, from an index, so the model always has some context.
+        near-ties.  With an embedding model (see embed_all), the
+        memories nearest the query in meaning are ranked too, and the two
+        rankings fused (_fused).  With no candidate, the most important
+        recent memories are returned, from an index, so the model always
+        has some context.
         """
         if k <= 0:
             return []
         moment = (now or dt.datetime.now()).timestamp()
         with self._lock:
-            total = self._db.execute("SELECT max(id) FROM memories").fetchone()[0] or 0  # about the count, in O(1)
-            if not total:  # a new user's first turns: nothing to find
-                return []
-            wanted, mentions = self._with_aliases(read_query(query))
-            known = self._known_stems(total)  # a lexicon group's words the store never uses are not asked for
-            wanted = replace(wanted, groups=tuple(found for found in (_in_store(group, known)
-                                                                      for group in wanted.groups) if found))
-            counts = {group: self._matches(f"content : {_fts_any(group.words)}")
-                      for group in wanted.groups[:COUNTED_GROUPS]}
-            groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)
-            common = {g for g in groups  # a small store has no common word: each group is queried whole
-                      if counts[g] >= max(SHORTEST_PER_QUERY, min(COUNTED_MATCHES, COMMON_SHARE * total))}
-            ids = self._candidate_ids(wanted.owner, groups, common, mentions, total=total,
-                                      long=len(wanted.groups) > LONG_MESSAGE_GROUPS)
-            if not ids:
+            total, vectors = self._db.execute("SELECT (SELECT max(id) FROM memories),"  # about the count, in O(1)
+                                              " (SELECT max(seq) FROM memory_vectors)").fetchone()
+        if not total:  # a new user's first turns: nothing to find
+            return []
+        vector = self._query_vector(query) if vectors else None  # the model is asked without the lock held
+        with self._lock:
+            if vector is None:
+                best = self._ranked_by_words(query, k, moment, total)
+            else:
+                best = _fused(self._ranked_by_words(query, max(k, LEXICAL_DEPTH), moment, total, unrepeated=False),
+                              self._nearest(vector, DENSE_DEPTH), k=k)
+            if not best:
                 rows = self._db.execute(f"SELECT {_MEMORY_COLUMNS} FROM memories"
                                         " ORDER BY importance DESC, created_at DESC LIMIT ?", (k,)).fetchall()
                 return [_memory(row) for row in rows]
-            rows = self._db.execute(_SELECT_SCORED, (_id_list(ids),)).fetchall()
-            scorer = _Scorer(wanted, {group: _idf(counts[group], total)
-                                      * (LIGHT_VERB_SHARE if LIGHT_VERBS.issuperset(group.exact) else 1.0)
-                                      for group in groups}, moment,
-                             frozenset(stem(name) for name in mentions))
-            best = _unrepeated(heapq.nlargest(k * REPEAT_POOL, rows, key=scorer.score), k)
             found = {row[0]: row for row in self._db.execute(
-                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN ({','.join('?' * len(best))})", best)}
-        return [_memory(found[n]) for n in best]
+                f"SELECT {_MEMORY_COLUMNS} FROM memories WHERE id IN (SELECT value FROM json_each(?))",
+                (_id_list(best),))}
+        return [_memory(found[n]) for n in best if n in found]
+
+    def _ranked_by_words(self, query: str, k: int, moment: float, total: int, *,
+                         unrepeated: bool = True) -> list[int]:
+        """The ids of the *k* memories that the words of *query* rank best, best first; none without a candidate.
+        With *unrepeated*, a near-repeat of a better memory is put last (for a long list, to be fused, it is not:
+        that costs k squared).  Called with the lock held; *total* is about the number of memories."""
+        wanted, mentions = self._with_aliases(read_query(query))
+        known = self._known_stems(total)  # a lexicon group's words the store never uses are not asked for
+        wanted = replace(wanted, groups=tuple(found for found in (_in_store(group, known)
+                                                                  for group in wanted.groups) if found))
+        counts = {group: self._matches(f"content : {_fts_any(group.words)}")
+                  for group in wanted.groups[:COUNTED_GROUPS]}
+        groups = sorted((g for g in counts if counts[g]), key=counts.__getitem__)
+        common = {g for g in groups  # a small store has no common word: each group is queried whole
+                  if counts[g] >= max(SHORTEST_PER_QUERY, min(COUNTED_MATCHES, COMMON_SHARE * total))}
+        ids = self._candidate_ids(wanted.owner, groups, common, mentions, total=total,
+                                  long=len(wanted.groups) > LONG_MESSAGE_GROUPS)
+        if not ids:
+            return []
+        rows = self._db.execute(_SELECT_SCORED, (_id_list(ids),)).fetchall()
+        scorer = _Scorer(wanted, {group: _idf(counts[group], total)
+                                  * (LIGHT_VERB_SHARE if LIGHT_VERBS.issuperset(group.exact) else 1.0)
+                                  for group in groups}, moment,
+                         frozenset(stem(name) for name in mentions))
+        if not unrepeated:
+            return [row[0] for row in heapq.nlargest(k, rows, key=scorer.score)]
+        return _unrepeated(heapq.nlargest(k * REPEAT_POOL, rows, key=scorer.score), k)
 
     def _with_aliases(self, wanted: RecallQuery) -> tuple[RecallQuery, frozenset[str]]:
         """*wanted* with the names the user gave its people and pets, and the names its relations go by.
@@ -2282,11 +2559,14 @@ class ChatApp:
             with self.sessions.database.transaction():  # the exchange and its memory: one commit, both or neither
                 index = self.sessions.add(session.id, session.kind, message, system_prompt, reply,
                                           self.client.model, now)
+                stored = None
                 try:
                     with self.memory.database.transaction():  # nested: a failure undoes the memory alone
-                        self.memory.remember(message, session_id=session.id, now=now)
+                        stored = self.memory.remember(message, session_id=session.id, now=now)
                 except sqlite3.Error as error:  # a memory failure must not lose the reply
                     logger.error("could not store a memory: %s", error)
+            if stored is not None and stored.id is not None:
+                self.memory.embed_memory(stored.id)  # with an embedding model: a model call, after the commit
             return TurnResult(index, reply, captured, saved)
 
     def retry(self, session: Session, *, stream: bool = False,
@@ -2391,6 +2671,8 @@ class Terminal:
         client = self.app.client
         try:
             warnings = client.check()
+            if self.app.memory.embedder is not None:
+                warnings += self.app.memory.embedder.check()
         except ModelUnreachable as error:
             print(f"Little Timmy cannot start: {error}", file=self.stderr)
             return 1
@@ -3577,6 +3859,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"OpenAI-compatible API base (env OPENAI_BASE_URL; default {DEFAULT_BASE_URL})")
     parser.add_argument("--model", default=os.environ.get("TIMMY_MODEL") or DEFAULT_MODEL,
                         help=f"model name (env TIMMY_MODEL; default {DEFAULT_MODEL})")
+    parser.add_argument("--embed-model", default=os.environ.get("TIMMY_EMBED_MODEL") or None,
+                        help="embedding model on the same server, to recall memories by meaning as well as by "
+                        "words (env TIMMY_EMBED_MODEL; default: none, words only)")
+    parser.add_argument("--embed-query-model", default=os.environ.get("TIMMY_EMBED_QUERY_MODEL") or None,
+                        help="the name under which the server embeds queries, for a model that embeds them "
+                        "apart from passages (env TIMMY_EMBED_QUERY_MODEL; default: --embed-model)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"seconds to wait for the model server (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--db", default=None, help="memory database (env TIMMY_DB; default "
@@ -3611,6 +3899,13 @@ def make_app(args: argparse.Namespace) -> ChatApp:
     except (OSError, sqlite3.Error) as error:
         raise SystemExit(f"cannot open the memory database {db}: {error}") from None
     client = ChatClient(args.base_url, args.model, api_key=os.environ.get("OPENAI_API_KEY"), timeout=args.timeout)
+    if args.embed_model:
+        memory.embedder = ChatClient(args.base_url, args.embed_model, api_key=client.api_key, timeout=args.timeout,
+                                     model_option="--embed-model")
+        if args.embed_query_model:
+            memory.query_embedder = ChatClient(args.base_url, args.embed_query_model, api_key=client.api_key,
+                                               timeout=args.timeout, model_option="--embed-query-model")
+        threading.Thread(target=memory.embed_all, name="embed-memories", daemon=True).start()
     return ChatApp(client, memory, persona=persona, memories_per_turn=max(0, args.memories),
                    examples_path=args.examples)
 

@@ -16,6 +16,15 @@ separately (--misses lists TUNE's and FRESH1's, --held-out-misses the
 held-out ones).  All three have been tuned on (held-out since round 1,
 fresh1 since round 3): the honest figure is a fresh set, below.
 
+--embed-model NAME also recalls by meaning, as the app does with that
+option: every memory and question is embedded by the OpenAI-compatible
+server at --base-url (--embed-query-model NAME for the questions, if the
+server embeds them under another name), and the vectors are kept in
+--embed-cache, so that the 100,000 distractors are embedded once, not on
+every run.  The questions' vectors then come from the cache: the times below
+leave the embedding call out, as they leave out the chat model's, except the
+store turn's, which embeds a new statement through the server.
+
 --extra-facts PATH loads a Python file that defines FRESH, a tuple of Fact
 (imported from recall_fixture, which is on the path), stores its facts among
 the others and reports them as a third part, "fresh": a set written by
@@ -33,10 +42,13 @@ thread's CPU time (which other processes on a shared machine do not inflate):
 from __future__ import annotations
 
 import argparse
+import array
 import dataclasses
 import datetime as dt
 import importlib.util
+import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -114,6 +126,31 @@ def build(path: Path, size: int, extra: tuple[Fact, ...] = ()) -> tuple[timmy.Me
     return store, time.perf_counter() - started
 
 
+class CachedEmbedder:
+    """An embedding client that keeps every vector it was given in a SQLite file, by model and text."""
+
+    def __init__(self, client: timmy.ChatClient, path: Path) -> None:
+        self.client, self.model = client, client.model
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors"
+                        " (model TEXT, text TEXT, vector BLOB, PRIMARY KEY (model, text))")
+
+    def embed(self, texts: list[str]) -> list[array.array[float]]:
+        found = {text: timmy._vector_of(blob) for text, blob in self.db.execute(
+            "SELECT text, vector FROM vectors WHERE model = ? AND text IN (SELECT value FROM json_each(?))",
+            (self.model, json.dumps(texts)))}
+        missing = [text for text in dict.fromkeys(texts) if text not in found]
+        for start in range(0, len(missing), timmy.EMBED_BATCH):
+            batch = missing[start:start + timmy.EMBED_BATCH]
+            vectors = self.client.embed(batch)
+            found.update(zip(batch, vectors, strict=True))
+            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", [
+                (self.model, text, timmy._vector_bytes(v)) for text, v in zip(batch, vectors, strict=True)])
+            self.db.commit()
+        return [found[text] for text in texts]
+
+
 def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -178,9 +215,16 @@ def show(misses: list[tuple[str, str, list[str]]], label: str) -> None:
 
 
 def run_size(size: int, folder: Path, repeat: int, show_misses: bool, show_held_out: bool,
-             fresh: tuple[Fact, ...] = (), show_fresh: bool = False) -> dict[str, object]:
+             fresh: tuple[Fact, ...] = (), show_fresh: bool = False,
+             embedders: tuple[CachedEmbedder, CachedEmbedder] | None = None) -> dict[str, object]:
     store, seconds = build(folder / f"memory-{size}.sqlite3", size, fresh)
     print(f"\n{size:,} memories (built in {seconds:.1f} s)")
+    if embedders:
+        store.embedder, store.query_embedder = embedders
+        started = time.perf_counter()
+        store.embed_all()
+        print(f"  embedded by {embedders[0].model} (questions by {embedders[1].model}) in "
+              f"{time.perf_counter() - started:.1f} s")
     tune, held_out = score(store, TUNE), score(store, HELD_OUT)
     print(f"  tune      {tune.line()}")
     print(f"  held-out  {held_out.line()}")
@@ -220,7 +264,18 @@ def main() -> None:
     parser.add_argument("--extra-facts", type=Path, metavar="PATH",
                         help="a Python file defining FRESH: tuple[Fact, ...], scored separately as 'fresh'")
     parser.add_argument("--fresh-misses", action="store_true", help="list the fresh questions whose fact was missed")
+    parser.add_argument("--embed-model", metavar="NAME", help="recall by meaning too, with this embedding model")
+    parser.add_argument("--embed-query-model", metavar="NAME", help="the model name that embeds the questions")
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="the embedding server")
+    parser.add_argument("--embed-cache", type=Path, default=Path.home() / ".cache" / "timmy-bench" / "vectors.sqlite3",
+                        help="where vectors are kept between runs")
     args = parser.parse_args()
+    embedders = None
+    if args.embed_model:
+        memories = CachedEmbedder(timmy.ChatClient(args.base_url, args.embed_model), args.embed_cache)
+        questions = (CachedEmbedder(timmy.ChatClient(args.base_url, args.embed_query_model), args.embed_cache)
+                     if args.embed_query_model else memories)
+        embedders = (memories, questions)
     sizes = [int(size) for part in args.sizes for size in part.split(",") if size]
     fresh = load_facts(args.extra_facts.resolve()) if args.extra_facts else ()
     print(f"Python {sys.version.split()[0]}, SQLite {timmy.sqlite3.sqlite_version}, {os.cpu_count()} CPUs, load "
@@ -230,7 +285,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=Path(__file__).resolve().parent) as folder:  # on the disk in use
         for size in sizes:
             results.append(run_size(size, Path(folder), args.repeat, args.misses, args.held_out_misses,
-                                    fresh, args.fresh_misses))
+                                    fresh, args.fresh_misses, embedders))
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     if len(results) > 1:
         print("\ngrowth of the median recall time (wall-clock, CPU):")

@@ -1,7 +1,10 @@
 """A small OpenAI Chat Completions server for tests and benchmarks: scripted replies, every request recorded.
 
-It answers POST /v1/chat/completions (streaming or not) and GET /v1/models on
-a loopback port of its own.  `failure` makes the next requests fail in one of
+It answers POST /v1/chat/completions (streaming or not), POST /v1/embeddings
+and GET /v1/models on a loopback port of its own.  Its embeddings are bags of
+meanings: each word counts in one of EMBEDDING_DIMENSIONS places chosen by
+its meaning (the word itself, or what `meanings` maps it to), so that two
+texts are near when they share meanings, whatever their words.  `failure` makes the next requests fail in one of
 the ways real servers do.
 """
 
@@ -9,14 +12,25 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any
 
 FAILURES = ("401", "unknown model", "500", "malformed json", "stream ends early", "no route", "slow", "slow stream")
 SLOW_STREAM_PAUSE = 0.5  # seconds between streamed pieces with failure "slow stream"
+EMBEDDING_DIMENSIONS = 96
+
+
+def bag_of_meanings(text: str, meanings: dict[str, str]) -> list[float]:
+    """*text*'s embedding: its words' meanings counted, each in a place of its own (crc32 picks it)."""
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in re.findall(r"\w+", text.lower()):
+        vector[zlib.crc32(meanings.get(word, word).encode()) % EMBEDDING_DIMENSIONS] += 1.0
+    return vector
 
 
 def default_reply(messages: list[dict[str, str]]) -> str:
@@ -32,6 +46,7 @@ class FakeModelServer(http.server.ThreadingHTTPServer):
         self.reply = reply
         self.requests: list[dict[str, Any]] = []
         self.failure: str | None = None
+        self.meanings: dict[str, str] = {}  # word -> meaning, for /v1/embeddings
         self.stream_pause = SLOW_STREAM_PAUSE  # with failure "slow stream"; browser tests set a shorter one
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -80,7 +95,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.requests.append({"headers": dict(self.headers), "body": body})
         failure = self.server.failure
-        if self.path != "/v1/chat/completions" or failure == "no route":
+        if self.path not in ("/v1/chat/completions", "/v1/embeddings") or failure == "no route":
             self._send(404, b"404 page not found", "text/plain")
             return
         if failure == "401":
@@ -98,6 +113,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if failure == "slow":
             time.sleep(3)
+        if self.path == "/v1/embeddings":
+            texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
+            data = [{"object": "embedding", "index": n, "embedding": bag_of_meanings(text, self.server.meanings)}
+                    for n, text in enumerate(texts)]
+            self._send(200, json.dumps({"object": "list", "data": data, "model": body["model"]}).encode())
+            return
         reply = self.server.reply(body["messages"])
         if not body.get("stream"):
             self._send(200, json.dumps({"id": "x", "object": "chat.completion", "choices": [

@@ -89,7 +89,7 @@ def test_streamed_reply_arrives_piece_by_piece(model, memory, output_file: Path)
     ("500", False, "the model server failed (HTTP 500): out of memory"),
     ("malformed json", False, "not Chat Completions JSON"),
     ("stream ends early", True, "the reply stream ended early"),
-    ("no route", False, "no chat completions endpoint"),
+    ("no route", False, "no /chat/completions endpoint"),
     ("slow", False, "did not answer within 2 s"),
 ])
 def test_model_failures_are_clear_and_change_nothing(failure, stream, message, model, memory, output_file: Path):

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, make_app
 
 import app as timmy
 
@@ -513,6 +513,117 @@ def test_forgotten_memories_leave_both_indexes(memory):
         memory._db.execute(f"INSERT INTO {table}({table}) VALUES ('integrity-check')")
         assert memory._db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH 'rex'").fetchone() == (0,)
     assert recalled(memory, "What is my dog called?") == ["My cat is Winston"]  # the fallback
+
+
+# --- recall by meaning (--embed-model) -------------------------------------------------------
+# The fake server's embeddings are bags of meanings (tests/fake_model_server.py): "zorblat" and "flumox" share no
+# letter, and mean the same once `meanings` says so.
+
+FILLER = [f"Note {n}: the {thing} was {state} on {day}" for n, (thing, state, day) in enumerate(
+    (thing, state, day) for thing in ("bus", "heating", "kettle", "printer", "lift", "router", "oven", "car")
+    for state in ("broken", "fixed", "late", "noisy", "cold") for day in ("Monday", "Friday", "Sunday"))]
+
+
+def embedded(memory: timmy.MemoryStore, model, meanings: dict[str, str]) -> timmy.MemoryStore:
+    model.meanings.update(meanings)
+    memory.embedder = timmy.ChatClient(model.base_url, "fake-embedder", timeout=2, model_option="--embed-model")
+    return memory
+
+
+def test_meaning_finds_a_fact_that_shares_no_word_with_the_question(memory, model):
+    remember(memory, "I keep the zorblat in the shed", 300)
+    for n, text in enumerate(FILLER):
+        remember(memory, text, n % 50)
+    question = "Where is the flumox?"
+    assert "I keep the zorblat in the shed" not in recalled(memory, question)  # words alone: the fallback's plans
+    embedded(memory, model, {"zorblat": "tool", "flumox": "tool"})
+    assert memory.embed_all() == len(FILLER) + 1
+    assert memory.embed_all() == 0  # nothing left to embed
+    assert recalled(memory, question, 1) == ["I keep the zorblat in the shed"]
+
+
+def test_meaning_and_words_are_fused(memory, model):
+    remember(memory, "My cat is Winston", 140)
+    remember(memory, "I keep the zorblat in the shed", 300)
+    remember(memory, "The heating was fixed on Monday", 2)
+    embedded(memory, model, {"zorblat": "cat", "shed": "cat"}).embed_all()
+    # words rank the cat first, meaning ranks the zorblat first: each is in both lists' tops, the cat by words
+    assert recalled(memory, "What's my cat's name?", 2) == ["My cat is Winston", "I keep the zorblat in the shed"]
+
+
+def test_many_vectors_get_a_centre_and_sign_codes(memory, model, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(timmy, "CENTRE_SAMPLE", 16)
+    monkeypatch.setattr(timmy, "DENSE_SCAN_ROWS", 60)  # of 121: the scan picks half
+    for n, text in enumerate(FILLER):
+        remember(memory, text, n % 50)
+    embedded(memory, model, {"zorblat": "tool", "flumox": "tool"}).embed_all()
+    assert memory._db.execute("SELECT count(*) FROM vector_centres").fetchone() == (1,)
+    assert memory._db.execute("SELECT count(*) FROM memory_vectors WHERE code IS NULL").fetchone() == (0,)
+    remember(memory, "I keep the zorblat in the shed", 300)
+    (stored,) = [m for m in memory.memories(200) if "zorblat" in m.content]
+    assert memory.embed_memory(stored.id)  # as a turn does: its code is written at once
+    assert recalled(memory, "Where is the flumox?", 1) == ["I keep the zorblat in the shed"]
+    assert len(memory._codes.ids) == len(FILLER) + 1  # read once, then only the new row
+
+
+def test_a_forgotten_memory_is_not_found_by_meaning(memory, model):
+    remember(memory, "I keep the zorblat in the shed", 300)
+    remember(memory, "The heating was fixed on Monday", 2)
+    embedded(memory, model, {"zorblat": "tool", "flumox": "tool"}).embed_all()
+    (zorblat,) = [m for m in memory.memories() if "zorblat" in m.content]
+    memory.forget(zorblat.id)
+    assert memory._db.execute("SELECT count(*) FROM memory_vectors").fetchone() == (1,)
+    assert recalled(memory, "Where is the flumox?") == ["The heating was fixed on Monday"]
+
+
+def test_without_the_embedding_server_recall_goes_by_words(memory, model, caplog: pytest.LogCaptureFixture):
+    remember(memory, "My cat is Winston", 140)
+    embedded(memory, model, {}).embed_all()
+    model.failure = "500"
+    assert recalled(memory, "What's my cat's name?") == ["My cat is Winston"]
+    assert recalled(memory, "Is my cat called Winston?") == ["My cat is Winston"]
+    assert caplog.messages == ["recall goes by words alone until the embedding model answers: "
+                               "the model server failed (HTTP 500): out of memory"]  # once, not every turn
+    remember(memory, "My dog is Rex", 10)
+    assert memory.embed_all() == 0  # logged, and left for the next start
+    assert "stopped embedding memories after 0" in caplog.text
+    model.failure = None
+    assert memory.embed_all() == 1
+    assert recalled(memory, "What's my cat's name?")[0] == "My cat is Winston"
+    assert caplog.messages[-1] == "recall goes by meaning again"
+
+
+@pytest.mark.parametrize(("failure", "expected"), [
+    ("unknown model", "does not know the model 'fake-embedder'.*choose another with --embed-model"),
+    ("malformed json", "not Embeddings JSON"),
+    ("no route", "no /embeddings endpoint at"),
+])
+def test_embedding_errors_say_what_to_do(model, failure: str, expected: str):
+    model.failure = failure
+    client = timmy.ChatClient(model.base_url, "fake-embedder", timeout=2, model_option="--embed-model")
+    with pytest.raises(timmy.ModelError, match=expected):
+        client.embed(["hello"])
+
+
+def test_embedding_vectors_are_checked(model, monkeypatch: pytest.MonkeyPatch):
+    client = timmy.ChatClient(model.base_url, "fake-embedder", timeout=2)
+    (vector,) = client.embed(["the cat the cat"])
+    assert abs(sum(x * x for x in vector) - 1) < 1e-6  # scaled to length 1
+    import fake_model_server
+    monkeypatch.setattr(fake_model_server, "bag_of_meanings", lambda text, meanings: [float("nan")] * 4)
+    with pytest.raises(timmy.ModelError, match="not finite"):
+        client.embed(["x"])
+    monkeypatch.setattr(fake_model_server, "bag_of_meanings", lambda text, meanings: [1.0] * len(text))
+    with pytest.raises(timmy.ModelError, match="uneven"):
+        client.embed(["ab", "abc"])
+
+
+def test_a_turn_embeds_the_memory_it_stores(model, memory, output_file: Path):
+    app = make_app(model, memory, output_file)
+    embedded(memory, model, {})
+    app.turn(app.session(), "My sister Emma lives in Cardiff")
+    assert memory._db.execute("SELECT m.content FROM memory_vectors JOIN memories AS m ON m.id = memory_id"
+                              ).fetchall() == [("My sister Emma lives in Cardiff",)]
 
 
 # --- the prompt's limits -------------------------------------------------------------------

@@ -476,6 +476,21 @@ def test_start_up_warns_when_the_server_does_not_list_the_model(model, tmp_path:
                              "lists fake-model. Choose one with --model.\n")
 
 
+def test_the_terminal_recalls_by_meaning_with_an_embedding_model(model, tmp_path: Path, output_file: Path):
+    model.meanings.update({"zorblat": "tool", "flumox": "tool"})
+    result = run_app("--base-url", model.base_url, "--model", "fake-model", "--embed-model", "fake-embedder",
+                     "--examples", str(output_file), stdin="I keep the zorblat in the shed\nWhere is the flumox?\n",
+                     tmp_path=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == (f"warning: the server at {model.base_url} does not list the model 'fake-embedder'; "
+                             "it lists fake-model. Choose one with --embed-model.\n")
+    embeddings = [r["body"] for r in model.requests if "input" in r["body"]]
+    assert embeddings[0] == {"model": "fake-embedder", "input": ["I keep the zorblat in the shed"]}
+    assert embeddings[1] == {"model": "fake-embedder", "input": ["Where is the flumox?"]}
+    prompt = [r["body"] for r in model.requests if "messages" in r["body"]][-1]["messages"][0]["content"]
+    assert "User (just now) - I keep the zorblat in the shed" in prompt
+
+
 @pytest.mark.parametrize(("key", "warning"), [(None, "wants a key, and OPENAI_API_KEY is not set"),
                                               ("sk-wrong", "refused the key in OPENAI_API_KEY")])
 def test_start_up_says_plainly_when_the_key_is_missing_or_refused(model, tmp_path: Path, output_file: Path,
