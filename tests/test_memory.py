@@ -692,6 +692,24 @@ def test_migration_5_learns_the_aliases_of_memories_already_stored(tmp_path: Pat
     store.close()
 
 
+def test_migration_7_keeps_a_version_6_store_and_embeds_it_at_start(tmp_path: Path, model):
+    path = tmp_path / "v6.sqlite3"
+    db = timmy.connect(path)
+    for script in timmy.MIGRATIONS[:6]:
+        db.executescript(script)
+    db.execute("PRAGMA user_version = 6")
+    for text, days in (("My cat is Winston", 140), ("I keep the zorblat in the shed", 300)):  # as version 6 stored
+        db.execute(timmy._INSERT, (text, "Misc", 2, "User", (NOW - dt.timedelta(days=days)).timestamp(), None,
+                                   *timmy._derived(text)))
+    db.close()
+    store = embedded(timmy.MemoryStore(path), model, {"zorblat": "tool", "flumox": "tool"})
+    assert store.schema_version == 7
+    assert store.embed_all() == 2  # what a start with --embed-model does in the background
+    assert recalled(store, "Where is the flumox?", 1) == ["I keep the zorblat in the shed"]
+    assert recalled(store, "What's my cat's name?", 1) == ["My cat is Winston"]
+    store.close()
+
+
 # --- the benchmark's fresh set: a file of facts written elsewhere -----------------------------------
 
 def test_benchmark_stores_and_scores_extra_facts(tmp_path: Path):
