@@ -952,6 +952,7 @@ ALIAS_RELATIONS = 1  # a name given to more relations than this adds none of the
 # recall fuses the memories nearest the query in meaning with the word ranking above.
 EMBED_BATCH = 64  # memories embedded per request
 EMBED_CHARS = 2000  # the most of a memory or query sent to be embedded
+EMBED_PROGRESS = 5000  # a start-up backfill logs its progress about every this many memories
 CENTRE_SAMPLE = 64  # a model's centre is the mean of its first this many vectors; until then all are compared
 DENSE_SCAN_ROWS = 100  # the memories nearest by sign bits (one pass over all) that are then compared exactly
 DENSE_DEPTH = 50  # the nearest this many by meaning are fused...
@@ -1811,9 +1812,13 @@ class MemoryStore:
             while rows := self._unembedded(EMBED_BATCH, below):
                 below = rows[-1][0]
                 done += self._embed(rows)
-                logger.info("embedded %d memories", done)
+                if done % EMBED_PROGRESS < EMBED_BATCH:
+                    logger.info("embedded %d memories so far", done)
         except (ModelError, sqlite3.Error) as error:
             logger.warning("stopped embedding memories after %d: %s", done, error)
+            return done
+        if done:
+            logger.info("embedded %d memories", done)
         return done
 
     def _unembedded(self, limit: int, below: int | None) -> list[tuple[int, str]]:
