@@ -1515,7 +1515,7 @@ def _long_windows(text: str, rules: _Rules) -> list[tuple[int, int]]:
     # First, the telling words of each phrase whose words are all present ("job" of "good job"): a window around
     # one of them holds the phrase, however many times its commoner words stand elsewhere.  Then the cue words
     # by rank (window_cues).
-    normal = present.union(map(_APOSTROPHES.get, present, present))
+    normal = present.union([_APOSTROPHES[word] for word in _APOSTROPHES.keys() & present])
     telling: set[str] = set()
     for first in rules.phrases.keys() & normal:
         for needed, words in rules.telling[first]:
