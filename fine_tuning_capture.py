@@ -1486,32 +1486,32 @@ _CUE_REACH = 32  # about six words either side, as far as most vetoes look
 _CUE_WINDOWS = 3
 # What joins the windows: a sentence end for the rules, a space for the scorer.
 _WINDOW_BREAK = "\n"
-# For the cue search: ASCII letters, digits and apostrophes kept, other ASCII bytes spaces, the rest as they are.
-_WINDOW_SEARCH_TABLE = bytes(code if code >= 128 or chr(code).isalnum() or chr(code) == "'" else ord(" ")
-                             for code in range(256))
+# For the cue search: ASCII letters lower-cased, digits and apostrophes kept (a backtick as one), other ASCII
+# bytes spaces, the rest as they are.
+_WINDOW_SEARCH_TABLE = bytes(code if code >= 128 else ord(chr(code).lower()) if chr(code).isalnum() or code == ord("'")
+                             else ord("'") if code == ord("`") else ord(" ") for code in range(256))
 # The emoji among the cue words, looked for in a message that is not ASCII even where they touch a word.
 _WINDOW_EMOJI = _PRAISE_EMOJI_SET | frozenset(word for word in _LAUGHTER if not word.isascii())
-# Apostrophes the scorer drops, as the cue search reads them: all as "'" (each is one character, as "'" is).
-_APOSTROPHE_FORMS = "\u2018\u2019\u02bc`\u00b4"
+# The non-ASCII apostrophes the scorer drops, as the cue search reads them: as "'" (one character each).
+_APOSTROPHE_FORMS = "\u2018\u2019\u02bc\u00b4"
 
 
 def _long_windows(text: str, rules: _Rules) -> list[tuple[int, int]]:
     """The character spans of a long message that _read reads, in order, not overlapping, at word breaks."""
-    lower = text.lower()
-    size = len(lower)
-    if size != len(text):  # lower() lengthened a rare character: no offsets to share, so read it all
-        return [(0, size)]
-    for form in _APOSTROPHE_FORMS:
-        if form in lower:
-            lower = lower.replace(form, "'")
-    # The text with every ASCII mark a space and apostrophes as "'", the same length (the ASCII bytes change,
-    # one for one): its words are the scorer's but for non-ASCII marks, and a cue word is found, whole, as
-    # " word " in it by one C-level search.
-    spaced = " " + lower.encode("utf-8", "surrogatepass").translate(_WINDOW_SEARCH_TABLE).decode(
+    size = len(text)
+    searched = text
+    if not text.isascii():
+        for form in _APOSTROPHE_FORMS:
+            if form in searched:
+                searched = searched.replace(form, "'")
+    # The text with ASCII letters lower-cased, every ASCII mark a space and apostrophes as "'", the same length
+    # (the ASCII bytes change, one for one; the cue words are ASCII but for emoji): its words are the scorer's
+    # but for non-ASCII marks, and a cue word is found, whole, as " word " in it by one C-level search.
+    spaced = " " + searched.encode("utf-8", "surrogatepass").translate(_WINDOW_SEARCH_TABLE).decode(
         "utf-8", "surrogatepass") + " "
     present = set(spaced.split())
     if not text.isascii():  # an emoji may touch a word ("great🔥")
-        present.update(emoji for emoji in _WINDOW_EMOJI if emoji in lower)
+        present.update(emoji for emoji in _WINDOW_EMOJI if emoji in text)
     # First, the telling words of each phrase whose words are all present ("job" of "good job"): a window around
     # one of them holds the phrase, however many times its commoner words stand elsewhere.  Then the cue words
     # by rank (window_cues).
@@ -1548,22 +1548,22 @@ def _long_windows(text: str, rules: _Rules) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     # Each window starts and ends at a space, so that no word is cut in two.
-    return [(_word_start(lower, start), _word_end(lower, end)) for start, end in merged]
+    return [(_word_start(text, start), _word_end(text, end)) for start, end in merged]
 
 
-def _word_start(lower: str, start: int) -> int:
+def _word_start(text: str, start: int) -> int:
     """*start*, or the position after the next space if it falls inside a word."""
-    if start == 0 or lower[start - 1].isspace():
+    if start == 0 or text[start - 1].isspace():
         return start
-    space = lower.find(" ", start, start + _CUE_REACH // 2)
+    space = text.find(" ", start, start + _CUE_REACH // 2)
     return space + 1 if space >= 0 else start
 
 
-def _word_end(lower: str, end: int) -> int:
+def _word_end(text: str, end: int) -> int:
     """*end*, or the last space before it if it falls inside a word."""
-    if end == len(lower) or lower[end].isspace():
+    if end == len(text) or text[end].isspace():
         return end
-    space = lower.rfind(" ", end - _CUE_REACH // 2, end)
+    space = text.rfind(" ", end - _CUE_REACH // 2, end)
     return space if space >= 0 else end
 
 
