@@ -1425,7 +1425,12 @@ def _read(text: str, explain: bool = False) -> _Reading:
                 windows.append((position, start))
                 position += end - start + len(_WINDOW_BREAK)
             text = _WINDOW_BREAK.join(text[start:end] for start, end in spans)
-    lower, words = _lower_words(text, ascii_text)
+    lower = text.lower()
+    if ascii_text:
+        # bytes.translate is a plain table lookup, many times faster than str.translate; it drops apostrophes too.
+        words = lower.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").decode("ascii").split()
+    else:
+        words = _scorer_words(lower)
     present = set(words)
     # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.  Most
     # messages hold no word of first_look, and fail it at that one set test.
@@ -1463,15 +1468,6 @@ def _read(text: str, explain: bool = False) -> _Reading:
     if result is not None:
         signals += _rule_signals(classes, question, result)
     return _Reading(text, words, present, pairs, signals, result, named, windows)
-
-
-def _lower_words(text: str, ascii_text: bool) -> tuple[str, list[str]]:
-    """The lower-cased text and the scorer's words of it."""
-    lower = text.lower()
-    if ascii_text:
-        # bytes.translate is a plain table lookup, many times faster than str.translate; it drops apostrophes too.
-        return lower, lower.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").decode("ascii").split()
-    return lower, _scorer_words(lower)
 
 
 # A message longer than this many characters (a voice transcript, a pasted page) is read in windows: its first
@@ -1688,28 +1684,14 @@ def _decide(text: str, explain: bool = False) -> _Decision:
     """Rules first, then the scorer: see the section comment and detect_praise."""
     if not text or not isinstance(text, str):
         return _Decision(None)
-    reading = _read(text, explain=explain)
-    decision = _decide_reading(reading, explain)
-    if reading.windows is not None and decision.match is not None:
-        decision.match = _in_message(decision.match, reading.windows)
-    return decision
-
-
-def _in_message(match: PraiseMatch, windows: list[tuple[int, int]]) -> PraiseMatch:
-    """A match in a long message's windows, at its offsets in the message."""
-    starts = [at for at, _ in windows]
-    first, last = bisect.bisect_right(starts, match.start) - 1, bisect.bisect_right(starts, match.end - 1) - 1
-    return dataclasses.replace(match, start=windows[first][1] + match.start - windows[first][0],
-                               end=windows[last][1] + match.end - windows[last][0])
-
-
-def _decide_reading(reading: _Reading, explain: bool) -> _Decision:
-    """_decide for a message read."""
     scorer = _scorer_state[0] if _scorer_state else _current_scorer()
-    text, result, named = reading.text, reading.result, reading.named
+    reading = _read(text, explain=explain)
+    text, result, named, windows = reading.text, reading.result, reading.named, reading.windows
     match = result.match if result else None
     veto, vetoed = (named.veto, named.vetoed) if named and not match else (None, None)
     stands = match is not None and (match.rule == "phrase" or _rule_stands(text, match, len(reading.words)))
+    if windows is not None and match is not None:
+        match = _in_message(match, windows)
     if scorer is None or (stands and not explain):
         return _Decision(match, veto, vetoed)
     score = scorer.score_reading(reading)
@@ -1721,9 +1703,19 @@ def _decide_reading(reading: _Reading, explain: bool) -> _Decision:
             return _Decision(match, score=score, threshold=scorer.rule_threshold, features=features)
         return _Decision(None, SCORER_VETO, match.matched, score, scorer.rule_threshold, features)
     if score >= scorer.threshold:
-        return _Decision(_scorer_match(text, scorer.strongest(reading)), score=score, threshold=scorer.threshold,
-                         features=features)
+        match = _scorer_match(text, scorer.strongest(reading))
+        if windows is not None:
+            match = _in_message(match, windows)
+        return _Decision(match, score=score, threshold=scorer.threshold, features=features)
     return _Decision(None, veto, vetoed, score, scorer.threshold, features)
+
+
+def _in_message(match: PraiseMatch, windows: list[tuple[int, int]]) -> PraiseMatch:
+    """A match in a long message's windows (see _read), at its offsets in the message."""
+    starts = [at for at, _ in windows]
+    first, last = bisect.bisect_right(starts, match.start) - 1, bisect.bisect_right(starts, match.end - 1) - 1
+    return dataclasses.replace(match, start=windows[first][1] + match.start - windows[first][0],
+                               end=windows[last][1] + match.end - windows[last][0])
 
 
 def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
