@@ -544,7 +544,8 @@ def _phrase_key(words: tuple[str, ...], affirmatives: frozenset[str]) -> str:
 
 class _computed_once:
     """A cached property with no lock: functools.cached_property takes one on Python < 3.12, which cost
-    a tenth of the analysis.  Each object here lives within one detect_praise call, in one thread."""
+    a tenth of the analysis.  Most objects here live within one detect_praise call, in one thread; on the
+    shared _Rules, two threads may both compute a value, and they compute the same one."""
 
     def __init__(self, function: Callable[[Any], Any]) -> None:
         self.function, self.name = function, function.__name__
@@ -1484,8 +1485,10 @@ _CUE_WINDOWS = 3
 _WINDOW_BREAK = "\n"
 # For the cue search: ASCII letters lower-cased, digits and apostrophes kept (a backtick as one), other ASCII
 # bytes spaces, the rest as they are.
-_WINDOW_SEARCH_TABLE = bytes(code if code >= 128 else ord(chr(code).lower()) if chr(code).isalnum() or code == ord("'")
-                             else ord("'") if code == ord("`") else ord(" ") for code in range(256))
+_WINDOW_SEARCH_TABLE = bytes(
+    code if code >= 128 else ord(chr(code).lower()) if chr(code).isalnum() or chr(code) == "'"
+    else ord("'") if chr(code) == "`" else ord(" ")
+    for code in range(256))
 # The emoji among the cue words, looked for in a message that is not ASCII even where they touch a word.
 _WINDOW_EMOJI = _PRAISE_EMOJI_SET | frozenset(word for word in _LAUGHTER if not word.isascii())
 # The non-ASCII apostrophes the scorer drops, as the cue search reads them: as "'" (one character each).
