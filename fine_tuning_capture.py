@@ -267,7 +267,10 @@ DEFAULT_OUTPUT_PATH = Path(__file__).resolve().with_name("fine_tuning_best_case_
 # Then, if no phrase was accepted, a learned scorer (logistic regression over
 # the message's words, word pairs and the rule signals, trained by
 # tools/train_praise_scorer.py) weighs the whole message; it finds praise in
-# words no list holds.  Everything is linear in the message length.
+# words no list holds.  A message over LONG_MESSAGE_CHARS is read only at its
+# ends and around its strongest cue words (_long_windows), so that a long
+# transcript costs little more than finding those words.  Everything is
+# linear in the message length.
 # ---------------------------------------------------------------------------
 
 
@@ -392,6 +395,8 @@ _REPLY_OR_YOU = _REPLY_NOUNS | {"you"}
 # Words of a phrase too common to tell messages apart; a phrase is looked for by its other words.
 _COMMON_WORDS = frozenset(
     "i i'm you you're your it it's that that's this is was a an the of me my so very really what on to".split())
+# Words of a phrase that say little about where it stands in a long message.
+_COMMON_PHRASE_WORDS = _COMMON_WORDS | _INTENSIFIERS | _FILLERS
 # Common words typed without their apostrophe ("thats", "youre"), mapped back to it.
 _APOSTROPHES = {
     word.replace("'", ""): word
@@ -537,6 +542,22 @@ def _phrase_key(words: tuple[str, ...], affirmatives: frozenset[str]) -> str:
     return max(uncommon, key=len)
 
 
+class _computed_once:
+    """A cached property with no lock: functools.cached_property takes one on Python < 3.12, which cost
+    a tenth of the analysis.  Most objects here live within one detect_praise call, in one thread; on the
+    shared _Rules, two threads may both compute a value, and they compute the same one."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function, self.name = function, function.__name__
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 class _Rules:
     """The lexicon compiled from the configuration lists; rebuilt when they change."""
 
@@ -561,6 +582,13 @@ class _Rules:
             for _, needed, _ in options:
                 for word in needed:
                     self.phrases_with.setdefault(word, []).append(needed)
+        # Each phrase's words that tell where it stands (not "the", "so", "good"), with and without apostrophes,
+        # by first word as in self.phrases: for _long_windows.
+        self.telling: dict[str, list[tuple[frozenset[str], frozenset[str]]]] = {
+            first: [(needed, frozenset(form for word in needed - _COMMON_PHRASE_WORDS - self.affirmatives or needed
+                                       for form in (word, word.replace("'", ""))))
+                    for _, needed, _ in options]
+            for first, options in self.phrases.items()}
         # Words at which a candidate can start.
         self.starters = frozenset(self.phrases) | self.affirmatives | frozenset(PRAISE_EMOJI)
         # A sentence that holds none of these words cannot be praise: the affirmatives, the emoji,
@@ -587,6 +615,20 @@ class _Rules:
         self.known = self.lead | self.follow_ok | _QUESTION_WORDS | _IMPERATIVES | _DETERMINERS | frozenset(
             self.phrases)
 
+    @_computed_once
+    def window_cues(self) -> dict[str, int]:
+        """The cue words a long message is read around (see _long_windows), with and without their apostrophes,
+        each with its rank (a lower rank is read first): the affirmatives, praise emoji and laughter (0), and the
+        other words that can trigger a rule and the words of approval (1).  _long_windows reads the telling
+        words of the phrases a message holds before them all."""
+        cues: dict[str, int] = {}
+        for words, rank in ((self.affirmatives | _PRAISE_EMOJI_SET | _LAUGHTER, 0),
+                            (self.triggers | _APPROVAL_WORDS, 1)):
+            for word in words:
+                for form in (word, word.replace("'", ""), _APOSTROPHES.get(word, word)):
+                    cues.setdefault(form, rank)
+        return cues
+
     def is_current(self) -> bool:
         """Whether the configuration lists still hold what this lexicon was built from."""
         phrases, affirmatives, name, prefixes, limit = self.source
@@ -603,21 +645,6 @@ def _current_rules() -> _Rules:
     if not _rules.is_current():
         _rules = _Rules()
     return _rules
-
-
-class _computed_once:
-    """A cached property with no lock: functools.cached_property takes one on Python < 3.12, which cost
-    a tenth of the analysis.  Each object here lives within one detect_praise call, in one thread."""
-
-    def __init__(self, function: Callable[[Any], Any]) -> None:
-        self.function, self.name = function, function.__name__
-        self.__doc__ = function.__doc__
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.function(instance)
-        return value
 
 
 class _CasedTokens:
@@ -1360,13 +1387,14 @@ class _Reading:
     "a b"), and the signals, named.  *features* joins them into the names the trainer and explain read.
     """
 
-    text: str  # NFKC-normalised
+    text: str  # NFKC-normalised; for a long message, its windows (see _long_windows)
     words: list[str]  # the scorer's words: lower case, no apostrophes, each emoji a word
     present: set[str]  # the distinct words
     pairs: set[tuple[str, str]]  # the word pairs that are features
     signals: list[str]  # length, position, word classes and what the rules found; no name twice
     result: _RuleResult | None  # the rules' findings, when they ran (see _read)
     named: _RuleResult | None  # for explain: the rules' findings even when they could accept nothing
+    windows: list[tuple[int, int]] | None = None  # a long message's windows: (offset in text, in the message)
 
     @property
     def features(self) -> set[str]:
@@ -1387,13 +1415,22 @@ def _read(text: str, explain: bool = False) -> _Reading:
     """
     rules = _rules if _rules.is_current() else _current_rules()
     ascii_text = text.isascii()
+    if not ascii_text:
+        text = unicodedata.normalize("NFKC", text)
+    windows = None
+    if len(text) > LONG_MESSAGE_CHARS:
+        spans = _long_windows(text, rules)
+        if spans[0] != (0, len(text)):
+            windows, position = [], 0
+            for start, end in spans:
+                windows.append((position, start))
+                position += end - start + len(_WINDOW_BREAK)
+            text = _WINDOW_BREAK.join(text[start:end] for start, end in spans)
+    lower = text.lower()
     if ascii_text:
-        lower = text.lower()
         # bytes.translate is a plain table lookup, many times faster than str.translate; it drops apostrophes too.
         words = lower.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").decode("ascii").split()
     else:
-        text = unicodedata.normalize("NFKC", text)
-        lower = text.lower()
         words = _scorer_words(lower)
     present = set(words)
     # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.  Most
@@ -1431,7 +1468,102 @@ def _read(text: str, explain: bool = False) -> _Reading:
     signals += classes
     if result is not None:
         signals += _rule_signals(classes, question, result)
-    return _Reading(text, words, present, pairs, signals, result, named)
+    return _Reading(text, words, present, pairs, signals, result, named, windows)
+
+
+# A message longer than this many characters (a voice transcript, a pasted page) is read in windows: its first
+# and last _EDGE_CHARS characters and _CUE_REACH either side of at most _CUE_WINDOWS cue words
+# (the strongest first: see _long_windows), joined by line breaks; the rest is not read.  Praise in a long
+# message stands at its start, its end or near a cue word, and the work is bounded whatever the length: what
+# is left per KB is finding the cue words.  No training message is this long, so the weights are the same.
+# Smaller windows are faster and see less: these were measured on the benchmark's 1-4 KB transcripts.
+LONG_MESSAGE_CHARS = 600
+_EDGE_CHARS = 60  # about a dozen words
+_CUE_REACH = 32  # about six words either side, as far as most vetoes look
+_CUE_WINDOWS = 3
+# What joins the windows: a sentence end for the rules, a space for the scorer.
+_WINDOW_BREAK = "\n"
+# For the cue search: ASCII letters lower-cased, digits and apostrophes kept (a backtick as one), other ASCII
+# bytes spaces, the rest as they are.
+_WINDOW_SEARCH_TABLE = bytes(
+    code if code >= 128 else ord(chr(code).lower()) if chr(code).isalnum() or chr(code) == "'"
+    else ord("'") if chr(code) == "`" else ord(" ")
+    for code in range(256))
+# The emoji among the cue words, looked for in a message that is not ASCII even where they touch a word.
+_WINDOW_EMOJI = _PRAISE_EMOJI_SET | frozenset(word for word in _LAUGHTER if not word.isascii())
+# The non-ASCII apostrophes the scorer drops, as the cue search reads them: as "'" (one character each).
+_APOSTROPHE_FORMS = "\u2018\u2019\u02bc\u00b4"
+
+
+def _long_windows(text: str, rules: _Rules) -> list[tuple[int, int]]:
+    """The character spans of a long message that _read reads, in order, not overlapping, at word breaks."""
+    size = len(text)
+    searched = text
+    if not text.isascii():
+        for form in _APOSTROPHE_FORMS:
+            if form in searched:
+                searched = searched.replace(form, "'")
+    # The text with ASCII letters lower-cased, every ASCII mark a space and apostrophes as "'", the same length
+    # (the ASCII bytes change, one for one; the cue words are ASCII but for emoji): its words are the scorer's
+    # but for non-ASCII marks, and a cue word is found, whole, as " word " in it by one C-level search.
+    spaced = " " + searched.encode("utf-8", "surrogatepass").translate(_WINDOW_SEARCH_TABLE).decode(
+        "utf-8", "surrogatepass") + " "
+    present = set(spaced.split())
+    if not text.isascii():  # an emoji may touch a word ("great🔥")
+        present.update(emoji for emoji in _WINDOW_EMOJI if emoji in text)
+    # First, the telling words of each phrase whose words are all present ("job" of "good job"): a window around
+    # one of them holds the phrase, however many times its commoner words stand elsewhere.  Then the cue words
+    # by rank (window_cues).
+    normal = present.union([_APOSTROPHES[word] for word in _APOSTROPHES.keys() & present])
+    telling: set[str] = set()
+    for first in rules.phrases.keys() & normal:
+        for needed, words in rules.telling[first]:
+            if needed <= normal:
+                telling |= words
+    cues = [telling & present]
+    window_cues = rules.window_cues
+    cues += [set(), set()]
+    for cue in window_cues.keys() & present:
+        cues[window_cues[cue] + 1].add(cue)
+    # The first place of each cue, the strongest cues first (in order of place within a rank).
+    found_at: list[tuple[int, int, int]] = []  # (rank, start, end) of each cue found
+    for rank, ranked in enumerate(cues):
+        for cue in ranked:
+            # An emoji is searched alone (it may touch a word); a word with a space either side.
+            found = spaced.find(cue if cue in _WINDOW_EMOJI else f" {cue} ")
+            if found >= 0:
+                found_at.append((rank, found, found + len(cue)))
+        if len(found_at) >= _CUE_WINDOWS:
+            break  # enough windows of stronger cues
+    found_at.sort()
+    spans = [(0, _EDGE_CHARS), (size - _EDGE_CHARS, size)]
+    spans += [(start - _CUE_REACH, end + _CUE_REACH) for _, start, end in found_at[:_CUE_WINDOWS]]
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        start, end = max(start, 0), min(end, size)
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    # Each window starts and ends at a space, so that no word is cut in two.
+    return [(_word_start(text, start), _word_end(text, end)) for start, end in merged]
+
+
+def _word_start(text: str, start: int) -> int:
+    """*start*, or the position after the next space if it falls inside a word."""
+    if start == 0 or text[start - 1].isspace():
+        return start
+    space = text.find(" ", start, start + _CUE_REACH // 2)
+    return space + 1 if space >= 0 else start
+
+
+def _word_end(text: str, end: int) -> int:
+    """*end*, or the last space before it if it falls inside a word."""
+    if end == len(text) or text[end].isspace():
+        return end
+    space = text.rfind(" ", end - _CUE_REACH // 2, end)
+    return space if space >= 0 else end
 
 
 def _scorer_features(text: str) -> list[str]:
@@ -1557,10 +1689,12 @@ def _decide(text: str, explain: bool = False) -> _Decision:
         return _Decision(None)
     scorer = _scorer_state[0] if _scorer_state else _current_scorer()
     reading = _read(text, explain=explain)
-    text, result, named = reading.text, reading.result, reading.named
+    text, result, named, windows = reading.text, reading.result, reading.named, reading.windows
     match = result.match if result else None
     veto, vetoed = (named.veto, named.vetoed) if named and not match else (None, None)
     stands = match is not None and (match.rule == "phrase" or _rule_stands(text, match, len(reading.words)))
+    if windows is not None and match is not None:
+        match = _in_message(match, windows)
     if scorer is None or (stands and not explain):
         return _Decision(match, veto, vetoed)
     score = scorer.score_reading(reading)
@@ -1572,9 +1706,19 @@ def _decide(text: str, explain: bool = False) -> _Decision:
             return _Decision(match, score=score, threshold=scorer.rule_threshold, features=features)
         return _Decision(None, SCORER_VETO, match.matched, score, scorer.rule_threshold, features)
     if score >= scorer.threshold:
-        return _Decision(_scorer_match(text, scorer.strongest(reading)), score=score, threshold=scorer.threshold,
-                         features=features)
+        match = _scorer_match(text, scorer.strongest(reading))
+        if windows is not None:
+            match = _in_message(match, windows)
+        return _Decision(match, score=score, threshold=scorer.threshold, features=features)
     return _Decision(None, veto, vetoed, score, scorer.threshold, features)
+
+
+def _in_message(match: PraiseMatch, windows: list[tuple[int, int]]) -> PraiseMatch:
+    """A match in a long message's windows (see _read), at its offsets in the message."""
+    starts = [at for at, _ in windows]
+    first, last = bisect.bisect_right(starts, match.start) - 1, bisect.bisect_right(starts, match.end - 1) - 1
+    return dataclasses.replace(match, start=windows[first][1] + match.start - windows[first][0],
+                               end=windows[last][1] + match.end - windows[last][0])
 
 
 def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
@@ -1653,7 +1797,10 @@ def detect_praise(text: str) -> PraiseMatch | None:
     the rules found as some of its features: it may find praise no list holds
     (rule "scorer"), and may overrule a lone affirmative or emoji ("Oh great.").
     Case, Unicode forms, curly or missing apostrophes, repeated punctuation and
-    emoji are normalised first.  explain_praise says why, feature by feature.
+    emoji are normalised first.  A message over LONG_MESSAGE_CHARS is read
+    only at its start, its end and around its strongest cue words; the
+    offsets are still in the whole message.  explain_praise says why, feature
+    by feature.
     """
     return _decide(text).match
 

@@ -400,6 +400,31 @@ def test_a_phrase_in_the_middle_of_a_long_transcript_is_found():
     assert text[match.start:match.end].lower() == "good job"
 
 
+def test_a_long_message_is_read_in_windows_around_its_cue_words():
+    """Over LONG_MESSAGE_CHARS, only the ends and the places near cue words are read, and a match's offsets are
+    in the message as given: praise deep in a transcript full of commoner cue words is still found."""
+    filler = "ok so the good news is the van is fine and the nice lady at the garage said well maybe "
+    text = filler * 20 + ". That cracked me up, Timmy. " + filler * 20 + "nice weather though"
+    reading = ftc._read(text)
+    assert reading.windows is not None and len(reading.text) < len(text) / 3
+    match = ftc.detect_praise(text)
+    assert (match.rule, match.matched) == ("phrase", "cracked me up")
+    assert text[match.start:match.end] == "cracked me up"
+    assert ftc.explain_praise(text)["rule"] == "phrase"
+    assert not ftc.is_praise(filler * 40)
+
+
+def test_a_phrase_added_at_run_time_is_found_deep_in_a_long_message(monkeypatch):
+    """The long message's cue words come from the configuration as it stands, not as the module was loaded."""
+    filler = "so then we drove to the shop and bought some bread and the milk and a paper for dad "
+    text = filler * 20 + ". The purple walrus, Timmy! " + filler * 20
+    assert not ftc.is_praise(text)
+    monkeypatch.setattr(ftc, "PRAISE_PHRASES", [*ftc.PRAISE_PHRASES, "the purple walrus"])
+    match = ftc.detect_praise(text)
+    assert (match.rule, match.matched) == ("phrase", "the purple walrus")
+    assert text[match.start:match.end] == "The purple walrus"
+
+
 def test_skipping_the_rules_never_changes_a_decision():
     """detect_praise skips the rules when _may_accept shows they could accept nothing (no feature then depends on
     them); explain runs them to name the veto.  Both decide every labelled message and veto case alike."""
