@@ -3904,6 +3904,8 @@ def make_app(args: argparse.Namespace) -> ChatApp:
     except (OSError, sqlite3.Error) as error:
         raise SystemExit(f"cannot open the memory database {db}: {error}") from None
     client = ChatClient(args.base_url, args.model, api_key=os.environ.get("OPENAI_API_KEY"), timeout=args.timeout)
+    if args.embed_query_model and not args.embed_model:
+        raise SystemExit("--embed-query-model names how the embedding model embeds questions: give --embed-model too")
     if args.embed_model:
         memory.embedder = ChatClient(args.base_url, args.embed_model, api_key=client.api_key, timeout=args.timeout,
                                      model_option="--embed-model")

@@ -491,6 +491,14 @@ def test_the_terminal_recalls_by_meaning_with_an_embedding_model(model, tmp_path
     assert "User (just now) - I keep the zorblat in the shed" in prompt
 
 
+def test_an_embedding_query_model_alone_is_refused(model, tmp_path: Path, output_file: Path):
+    result = run_app("--base-url", model.base_url, "--model", "fake-model", "--embed-query-model", "e5-query",
+                     stdin="", tmp_path=tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == ("--embed-query-model names how the embedding model embeds questions: "
+                             "give --embed-model too\n")
+
+
 @pytest.mark.parametrize(("key", "warning"), [(None, "wants a key, and OPENAI_API_KEY is not set"),
                                               ("sk-wrong", "refused the key in OPENAI_API_KEY")])
 def test_start_up_says_plainly_when_the_key_is_missing_or_refused(model, tmp_path: Path, output_file: Path,
