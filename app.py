@@ -1700,8 +1700,9 @@ def _sign_code(vector: array.array[float], centre: array.array[float]) -> int:
     return int("".join("1" if x > c else "0" for x, c in zip(vector, centre, strict=False)), 2)
 
 
-def _code_bytes(code: int, dimensions: int) -> bytes:
-    return code.to_bytes((dimensions + 7) // 8, "big")
+def _stored_code(vector: array.array[float], centre: array.array[float]) -> bytes:
+    """_sign_code as memory_vectors.code holds it: big-endian bytes, a bit per dimension."""
+    return _sign_code(vector, centre).to_bytes((len(vector) + 7) // 8, "big")
 
 
 def _fused(*rankings: list[int], k: int) -> list[int]:
@@ -1857,7 +1858,7 @@ class MemoryStore:
             centre = _vector_of(found[0]) if found else None
             stored = 0
             for (n, content), vector in zip(rows, vectors, strict=True):
-                code = None if centre is None else _code_bytes(_sign_code(vector, centre), len(vector))
+                code = None if centre is None else _stored_code(vector, centre)
                 stored += db.execute("INSERT OR REPLACE INTO memory_vectors (memory_id, model, vector, code)"
                                      " SELECT id, ?, ?, ? FROM memories WHERE id = ? AND content = ?",
                                      (model, _vector_bytes(vector), code, n, content)).rowcount
@@ -1878,9 +1879,8 @@ class MemoryStore:
         db.execute("INSERT INTO vector_centres (model, centre) VALUES (?, ?)", (model, _vector_bytes(centre)))
         for n, blob in db.execute("SELECT memory_id, vector FROM memory_vectors WHERE model = ? AND code IS NULL",
                                   (model,)).fetchall():
-            vector = _vector_of(blob)
             db.execute("INSERT OR REPLACE INTO memory_vectors (memory_id, model, vector, code) VALUES (?, ?, ?, ?)",
-                       (n, model, blob, _code_bytes(_sign_code(vector, centre), len(vector))))
+                       (n, model, blob, _stored_code(_vector_of(blob), centre)))
 
     def _query_vector(self, query: str) -> array.array[float] | None:
         """The vector of *query*, or None without an embedding model or when it fails: recall goes by words."""
