@@ -266,15 +266,17 @@ def main() -> None:
     parser.add_argument("--fresh-misses", action="store_true", help="list the fresh questions whose fact was missed")
     parser.add_argument("--embed-model", metavar="NAME", help="recall by meaning too, with this embedding model")
     parser.add_argument("--embed-query-model", metavar="NAME", help="the model name that embeds the questions")
-    parser.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="the embedding server")
+    parser.add_argument("--base-url", default=os.environ.get("OPENAI_BASE_URL") or timmy.DEFAULT_BASE_URL,
+                        help="the embedding server, as the app's --base-url (env OPENAI_BASE_URL)")
     parser.add_argument("--embed-cache", type=Path, default=Path.home() / ".cache" / "timmy-bench" / "vectors.sqlite3",
                         help="where vectors are kept between runs")
     args = parser.parse_args()
     embedders = None
     if args.embed_model:
-        memories = CachedEmbedder(timmy.ChatClient(args.base_url, args.embed_model), args.embed_cache)
-        questions = (CachedEmbedder(timmy.ChatClient(args.base_url, args.embed_query_model), args.embed_cache)
-                     if args.embed_query_model else memories)
+        key = os.environ.get("OPENAI_API_KEY")
+        memories = CachedEmbedder(timmy.ChatClient(args.base_url, args.embed_model, api_key=key), args.embed_cache)
+        questions = (CachedEmbedder(timmy.ChatClient(args.base_url, args.embed_query_model, api_key=key),
+                                    args.embed_cache) if args.embed_query_model else memories)
         embedders = (memories, questions)
     sizes = [int(size) for part in args.sizes for size in part.split(",") if size]
     fresh = load_facts(args.extra_facts.resolve()) if args.extra_facts else ()
