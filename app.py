@@ -957,7 +957,7 @@ CENTRE_SAMPLE = 64  # a model's centre is the mean of its first this many vector
 DENSE_SCAN_ROWS = 100  # the memories nearest by sign bits (one pass over all) that are then compared exactly
 DENSE_DEPTH = 50  # the nearest this many by meaning are fused...
 LEXICAL_DEPTH = 50  # ...with the best this many by words
-FUSION_K = 10  # reciprocal-rank fusion: a memory earns 1 / (FUSION_K + rank) from each ranking it is in
+FUSION_K = 5  # reciprocal-rank fusion: a memory earns 1 / (FUSION_K + rank) from each ranking it is in
 
 
 def classify(text: str) -> tuple[str, int] | None:

@@ -551,6 +551,13 @@ def test_meaning_and_words_are_fused(memory, model):
     assert recalled(memory, "What's my cat's name?", 2) == ["My cat is Winston", "I keep the zorblat in the shed"]
 
 
+def test_fusion_puts_a_first_place_above_a_seventh_place_in_both():
+    # FUSION_K = 5: first in one ranking earns 1/5, seventh in both 2/11; with 10 the seventh would win (2/16 > 1/10)
+    words = [1, 11, 12, 13, 14, 15, 7]
+    meaning = [2, 21, 22, 23, 24, 25, 7]
+    assert timmy._fused(words, meaning, k=3) == [1, 2, 7]  # a tie goes to the earlier ranking
+
+
 def test_many_vectors_get_a_centre_and_sign_codes(memory, model, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(timmy, "CENTRE_SAMPLE", 16)
     monkeypatch.setattr(timmy, "DENSE_SCAN_ROWS", 60)  # of 121: the scan picks half
