@@ -112,6 +112,7 @@ class ChatClient:
         self.api_key = api_key
         self.timeout = timeout
         self.model_option = model_option  # the command-line option that chose the model, named in errors
+        self.listed: list[str] = []  # the model ids the server listed, as check() found them
 
     def _request(self, path: str, body: dict[str, Any] | None = None) -> urllib.request.Request:
         headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
@@ -208,6 +209,7 @@ class ChatClient:
             names = [str(entry["id"]) for entry in listing["data"]]
         except (KeyError, TypeError):
             return []
+        self.listed = names
         if not names or self.model in names or f"{self.model}:latest" in names:
             return []
         pull = f" (or `ollama pull {self.model}`)" if self.is_ollama else ""
@@ -275,6 +277,17 @@ class ChatClient:
                 if on_token is not None:
                     on_token(piece)
         return "".join(pieces)
+
+
+# Parts of the names that embedding models go by on the servers people run: nomic-embed-text, mxbai-embed-large,
+# text-embedding-3-small, bge-m3, multilingual-e5-small, all-minilm, gte-base.
+EMBEDDING_MODEL_MARKS = ("embed", "bge", "e5-", "minilm", "gte-")
+
+
+def _is_embedding_model(name: str) -> bool:
+    """Whether a model the server lists is, by its name, one that embeds text rather than chats."""
+    name = name.lower()
+    return any(mark in name for mark in EMBEDDING_MODEL_MARKS)
 
 
 # ---------------------------------------------------------------------------
@@ -2683,6 +2696,10 @@ class Terminal:
             return 1
         for warning in warnings:
             print(f"warning: {warning}", file=self.stderr)
+        offered = [name for name in client.listed if name != client.model and _is_embedding_model(name)]
+        if self.app.memory.embedder is None and offered:
+            print(f"tip: the server offers the embedding model {offered[0]}: with --embed-model {offered[0]}, "
+                  "recall finds facts said in other words too", file=self.stderr)
         if session_id is not None:
             self.session = self.app.existing_session(session_id)
             if self.session is None:

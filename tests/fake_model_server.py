@@ -47,6 +47,7 @@ class FakeModelServer(http.server.ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
         self.failure: str | None = None
         self.meanings: dict[str, str] = {}  # word -> meaning, for /v1/embeddings
+        self.listed = ["fake-model"]  # the model ids GET /v1/models answers with
         self.stream_pause = SLOW_STREAM_PAUSE  # with failure "slow stream"; browser tests set a shorter one
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -86,7 +87,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.server.failure == "401":
             self._send(401, b'{"error": {"message": "Incorrect API key provided"}}')
         elif self.path == "/v1/models":
-            self._send(200, json.dumps({"object": "list", "data": [{"id": "fake-model"}]}).encode())
+            self._send(200, json.dumps({"object": "list", "data": [{"id": n} for n in self.server.listed]}).encode())
         else:
             self._send(404, b'{"error": {"message": "not found"}}')
 

@@ -476,6 +476,22 @@ def test_start_up_warns_when_the_server_does_not_list_the_model(model, tmp_path:
                              "lists fake-model. Choose one with --model.\n")
 
 
+def test_start_up_tells_of_an_embedding_model_the_server_offers(model, tmp_path: Path, output_file: Path):
+    model.listed = ["fake-model", "nomic-embed-text:latest", "mxbai-embed-large:latest"]
+    result = run_app("--base-url", model.base_url, "--model", "fake-model", "--examples", str(output_file),
+                     stdin="", tmp_path=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == ("tip: the server offers the embedding model nomic-embed-text:latest: with --embed-model "
+                             "nomic-embed-text:latest, recall finds facts said in other words too\n")
+    with_it = run_app("--base-url", model.base_url, "--model", "fake-model", "--embed-model", "nomic-embed-text:latest",
+                      "--examples", str(output_file), stdin="", tmp_path=tmp_path)
+    assert (with_it.returncode, with_it.stderr) == (0, "")  # chosen: nothing to tell
+    model.listed = ["fake-model", "llama3.2:latest", "qwen2.5:7b"]
+    chat_only = run_app("--base-url", model.base_url, "--model", "fake-model", "--examples", str(output_file),
+                        stdin="", tmp_path=tmp_path)
+    assert (chat_only.returncode, chat_only.stderr) == (0, "")
+
+
 def test_the_terminal_recalls_by_meaning_with_an_embedding_model(model, tmp_path: Path, output_file: Path):
     model.meanings.update({"zorblat": "tool", "flumox": "tool"})
     result = run_app("--base-url", model.base_url, "--model", "fake-model", "--embed-model", "fake-embedder",
