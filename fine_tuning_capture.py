@@ -1585,14 +1585,14 @@ class _Scorer:
         # The weights in units of 1/WEIGHT_SCALE, as ints: a sum of ints is exact in any order and a plain sum().
         self.units = {name: round(weight * WEIGHT_SCALE) for name, weight in weights.items()}
         self.bias_units = round(bias * WEIGHT_SCALE)
-        # The word pairs' units again, keyed as _Reading holds them: ("a", "b") for "a b".
-        self.pair_units = {_pair_key(name): units for name, units in self.units.items() if _is_pair(name)}
+        # The units keyed as _Reading holds the features, so that one lookup table serves all three parts: words
+        # and signals by name, word pairs as tuples, ("a", "b") for "a b" (a tuple never equals a name).
+        self.reading_units = {_pair_key(name) if _is_pair(name) else name: units for name, units in self.units.items()}
         # The words and pairs with a positive weight, numbered in the order max((weight, name)) ranks them,
-        # so that the strongest one present is a max over ints (see strongest).
+        # so that the strongest one present is a max over ints (see strongest); keyed as reading_units.
         self.ranked = sorted((weight, name) for name, weight in weights.items()
                              if weight > 0 and not name.startswith(_SIGNAL))
-        self.word_rank = {name: k for k, (_, name) in enumerate(self.ranked) if not _is_pair(name)}
-        self.pair_rank = {_pair_key(name): k for k, (_, name) in enumerate(self.ranked) if _is_pair(name)}
+        self.rank = {_pair_key(name) if _is_pair(name) else name: k for k, (_, name) in enumerate(self.ranked)}
 
     @staticmethod
     def probability(total: float) -> float:
@@ -1608,17 +1608,15 @@ class _Scorer:
         return self.probability((self.bias_units + sum(map(self.units.__getitem__, known))) / WEIGHT_SCALE)
 
     def score_reading(self, reading: _Reading) -> float:
-        """score(known(reading.features)), summed part by part without naming the words and pairs."""
-        units, zeros = self.units, itertools.repeat(0)
-        total = (self.bias_units + sum(map(units.get, reading.present, zeros))
-                 + sum(map(self.pair_units.get, reading.pairs, zeros)) + sum(map(units.get, reading.signals, zeros)))
+        """score(known(reading.features)), summed in one pass over the three parts without naming the pairs."""
+        parts = itertools.chain(reading.present, reading.pairs, reading.signals)
+        total = self.bias_units + sum(map(self.reading_units.get, parts, itertools.repeat(0)))
         return self.probability(total / WEIGHT_SCALE)
 
     def strongest(self, reading: _Reading) -> str | None:
         """The word or pair present with the largest positive weight (ties: the greater name), or None."""
-        unranked = itertools.repeat(-1)
-        best = max(max(map(self.word_rank.get, reading.present, unranked), default=-1),
-                   max(map(self.pair_rank.get, reading.pairs, unranked), default=-1))
+        best = max(map(self.rank.get, itertools.chain(reading.present, reading.pairs), itertools.repeat(-1)),
+                   default=-1)
         return self.ranked[best][1] if best >= 0 else None
 
     def contributions(self, features: Iterable[str]) -> dict[str, float]:
