@@ -533,6 +533,15 @@ def _positions(tokens: list[str], vocabulary: frozenset[str]) -> list[int]:
     return [k for k, token in enumerate(tokens) if token in vocabulary]
 
 
+def _holds_a_phrase(present: set[str], phrases: dict[str, list[frozenset[str]]]) -> bool:
+    """Whether *present* holds all the words of a phrase, given the phrases' word sets listed under one of their
+    words (a plain loop: faster here than any() over a generator)."""
+    for key in phrases.keys() & present:
+        if any(map(present.issuperset, phrases[key])):
+            return True
+    return False
+
+
 def _phrase_key(words: tuple[str, ...], affirmatives: frozenset[str]) -> str:
     """The word of a phrase that rules out most messages: an affirmative, else its longest uncommon word."""
     for word in words:
@@ -1039,8 +1048,7 @@ def _word_after(s: _Sentence, c: _Candidate) -> str | None:
 
 def _leads(s: _Sentence, i: int) -> bool:
     """Only fillers, intensifiers and frames ("that's", "what a") stand before word i in its clause."""
-    lead = s.rules.lead
-    return all(s.words[k] in lead for k in range(s.clause[i], i))
+    return s.rules.lead.issuperset(s.words[s.clause[i]:i])
 
 
 def _praises_reply(s: _Sentence, i: int, after: str | None) -> bool:
@@ -1075,8 +1083,11 @@ class _RuleResult:
     vetoes: set[str] = field(default_factory=set)  # every veto that fired
 
 
-def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
-    """Run the candidates of every sentence that holds a trigger word past the vetoes, in order."""
+def _apply_rules(text: str, tokens: list[str], normal: list[str], rules: _Rules) -> _RuleResult:
+    """Run the candidates of every sentence that holds a trigger word past the vetoes, in order.
+
+    *normal* is _restored(tokens), made once for _may_accept and the rules.
+    """
     result = _RuleResult()
     present = set(tokens)
     if _sarcastic(tokens, present):
@@ -1088,7 +1099,7 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
     if not starts:
         return result
     if len(starts) > 2 * LONG_MESSAGE_CANDIDATES:
-        starts = _bounded_starts(tokens, starts, rules)
+        starts = _bounded_starts(normal, starts, rules)
     ends = _positions(tokens, _SENTENCE_ENDS)
     cased = _CasedTokens(text, tokens)
     done_until = -1
@@ -1107,8 +1118,7 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
         quotes += tokens[quotes_to:start].count(_QUOTE) if start > quotes_to else 0
         quotes_to = max(quotes_to, start)
         done_until = end
-        sentence_tokens = _restored(tokens[start:end])
-        sentence = _Sentence(sentence_tokens, cased, start, is_question, rules, quotes % 2 == 1)
+        sentence = _Sentence(normal[start:end], cased, start, is_question, rules, quotes % 2 == 1)
         starters = rules.starters
         for i, word in enumerate(sentence.words):
             if word not in starters:
@@ -1118,8 +1128,7 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
                 continue
             veto = _veto_for(sentence, candidate)
             if veto is None:
-                fixed = _restored(tokens[:start]) + sentence_tokens
-                result.match = _locate(text, fixed, sentence.words[candidate.i:candidate.j],
+                result.match = _locate(text, normal, sentence.words[candidate.i:candidate.j],
                                        start + sentence.token_index[candidate.i], candidate.rule, candidate.matched)
                 return result
             if result.veto is None:
@@ -1136,37 +1145,37 @@ LONG_MESSAGE_CANDIDATES = 6
 _PHRASE_REACH = 8
 
 
-def _bounded_starts(tokens: list[str], starts: list[int], rules: _Rules) -> list[int]:
-    """The trigger positions of a long message that the rules read (see LONG_MESSAGE_CANDIDATES)."""
+def _bounded_starts(normal: list[str], starts: list[int], rules: _Rules) -> list[int]:
+    """The trigger positions of a long message that the rules read (see LONG_MESSAGE_CANDIDATES), given its
+    tokens _restored."""
     count = LONG_MESSAGE_CANDIDATES
     kept = starts[:count]
-    present = set(_restored(set(tokens)))
+    present = set(normal)
     possible: dict[str, list[frozenset[str]]] = {}  # each word's phrases whose words the message holds
     for k in starts[count:-count]:
-        word = _APOSTROPHES.get(tokens[k], tokens[k])
+        word = normal[k]
         needs = possible.get(word)
         if needs is None:
             needs = possible[word] = [needed for needed in rules.phrases_with.get(word, ()) if needed <= present]
         if needs:
-            near = set(_restored(tokens[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH]))
+            near = set(normal[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH])
             if any(map(near.issuperset, needs)):
                 kept.append(k)
     return kept + starts[-count:]
 
 
-def _may_accept(tokens: list[str], rules: _Rules) -> bool:
-    """Whether the rules could accept any candidate in *tokens*: a cheap look that is never wrong when it says no.
+def _may_accept(normal: list[str], rules: _Rules) -> bool:
+    """Whether the rules could accept any candidate in *normal* (a message's tokens, _restored): a cheap look
+    that is never wrong when it says no.
 
     A phrase needs all its words in the message; an affirmative needs to lead its clause, end it, or stand in
     a short sentence (_veto_not_leading rejects the rest); an emoji sends the message to the rules.  Most
     messages holding a praise word ("a good day", "not like that") fail here, and the full rules -- which only
     name the veto that rejected them -- run for them only when explaining.
     """
-    normal = _restored(tokens)
     present = set(normal)
-    for first in rules.phrases.keys() & present:
-        if any(map(present.issuperset, rules.phrase_words[first])):
-            return True
+    if _holds_a_phrase(present, rules.phrase_words):
+        return True
     if not _PRAISE_EMOJI_SET.isdisjoint(present):
         return True
     if rules.affirmatives.isdisjoint(present):
@@ -1437,17 +1446,18 @@ def _read(text: str, explain: bool = False) -> _Reading:
     # messages hold no word of first_look, and fail it at that one set test.
     holds_trigger = not rules.first_look.isdisjoint(present) and (
         not rules.word_affirmatives.isdisjoint(present) or not (ascii_text or _PRAISE_EMOJI_SET.isdisjoint(present))
-        or any(any(map(present.issuperset, rules.word_phrases[key])) for key in rules.word_phrases.keys() & present))
+        or _holds_a_phrase(present, rules.word_phrases))
     if not holds_trigger:
         holds_trigger = explain and not rules.word_triggers.isdisjoint(present)
     result = named = None
     if holds_trigger:
         tokens = _tokens(lower)
         if not rules.triggers.isdisjoint(tokens):
-            if _may_accept(tokens, rules):
-                result = named = _apply_rules(text, tokens, rules)
+            normal = _restored(tokens)
+            if _may_accept(normal, rules):
+                result = named = _apply_rules(text, tokens, normal, rules)
             elif explain:
-                named = _apply_rules(text, tokens, rules)
+                named = _apply_rules(text, tokens, normal, rules)
     count = len(words)
     if count <= 2 * _PAIR_WORDS:
         pairs = set(zip(words, words[1:], strict=False))
