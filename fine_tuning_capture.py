@@ -513,9 +513,11 @@ def _tokens(text: str) -> list[str]:
     parts = _TABLE_NON_ASCII.split(marked.decode("utf-8", "surrogatepass"))  # a lone surrogate is kept as it came
     parts[1::2] = map(_TABLE_BY_CHAR.__getitem__, parts[1::2])
     return "".join(parts).split()
-# For the first look at an ASCII message: punctuation to spaces, apostrophes kept.
+# For the scorer's words of an ASCII message: letters lower-cased, apostrophes kept, other marks spaces (the
+# bytes over 127 never occur).
 _ASCII_WORDS_TABLE = bytes(
-    code if chr(code).isalnum() or chr(code) == "'" else ord(" ") for code in range(256))
+    ord(chr(code).lower()) if chr(code).isalnum() else code if chr(code) == "'" else ord(" ")
+    for code in range(128)) + bytes(range(128, 256))
 
 
 def _is_word(token: str) -> bool:
@@ -1435,12 +1437,12 @@ def _read(text: str, explain: bool = False) -> _Reading:
                 windows.append((position, start))
                 position += end - start + len(_WINDOW_BREAK)
             text = _WINDOW_BREAK.join(text[start:end] for start, end in spans)
-    lower = text.lower()
     if ascii_text:
-        # bytes.translate is a plain table lookup, many times faster than str.translate; it drops apostrophes too.
-        words = lower.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").decode("ascii").split()
+        # bytes.translate is a plain table lookup, many times faster than str.translate; it lower-cases the letters
+        # (all that str.lower does to ASCII text) and drops apostrophes too.
+        words = text.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").decode("ascii").split()
     else:
-        words = _scorer_words(lower)
+        words = _scorer_words(text.lower())
     present = set(words)
     # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.  Most
     # messages hold no word of first_look, and fail it at that one set test.
@@ -1451,7 +1453,7 @@ def _read(text: str, explain: bool = False) -> _Reading:
         holds_trigger = explain and not rules.word_triggers.isdisjoint(present)
     result = named = None
     if holds_trigger:
-        tokens = _tokens(lower)
+        tokens = _tokens(text.lower())
         if not rules.triggers.isdisjoint(tokens):
             normal = _restored(tokens)
             if _may_accept(normal, rules):
