@@ -1727,7 +1727,7 @@ def _in_message(match: PraiseMatch, windows: list[tuple[int, int]]) -> PraiseMat
     """A match in a long message's windows (see _read), at its offsets in the message."""
     starts = [at for at, _ in windows]
     first, last = bisect.bisect_right(starts, match.start) - 1, bisect.bisect_right(starts, match.end - 1) - 1
-    # A new PraiseMatch rather than dataclasses.replace, which costs three times as much (it inspects the fields).
+    # A new PraiseMatch rather than dataclasses.replace, which costs more than twice as much (it reads the fields).
     return PraiseMatch(match.rule, match.matched, windows[first][1] + match.start - windows[first][0],
                        windows[last][1] + match.end - windows[last][0])
 
