@@ -1069,10 +1069,11 @@ def _praises_reply(s: _Sentence, i: int, after: str | None) -> bool:
     return after is None and k > start and words[k - 1] in _COPULAS and s.reply_seen[i] >= start
 
 
-def _sarcastic(tokens: list[str], present: set[str]) -> bool:
+def _sarcastic(tokens: list[str]) -> bool:
     """The message-level veto: a sarcastic word sequence anywhere ("just great", "thanks for nothing")."""
-    if _SARCASM_WORDS.isdisjoint(present):
+    if _SARCASM_WORDS.isdisjoint(tokens):  # most messages the rules read: no set of their tokens is made
         return False
+    present = set(tokens)
     possible = [pattern for pattern in _SARCASM if present.issuperset(pattern)]
     if not possible:
         return False
@@ -1099,8 +1100,7 @@ def _apply_rules(text: str, tokens: list[str], normal: list[str], rules: _Rules)
     *normal* is _restored(tokens), made once for _may_accept and the rules.
     """
     result = _RuleResult()
-    present = set(tokens)
-    if _sarcastic(tokens, present):
+    if _sarcastic(tokens):
         result.veto = SARCASM_VETO
         result.vetoes.add(SARCASM_VETO)
         return result
@@ -1753,9 +1753,10 @@ def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
     """
     if word_count <= SHORT_AFFIRMATIVE_MAX_WORDS:
         return True
-    following = _tokens(text[match.end:match.end + _LOOK_AHEAD].lower())
-    following = [token for token in following if _is_word(token) and token not in _STANDS_SKIPPED][:1]
-    return not following or following[0] in _STANDS_AFTER
+    for token in _tokens(text[match.end:match.end + _LOOK_AHEAD].lower()):
+        if _is_word(token) and token not in _STANDS_SKIPPED:
+            return token in _STANDS_AFTER  # the first word that counts
+    return True
 
 
 # Characters after a match read for the words that follow it.
