@@ -640,14 +640,6 @@ class _Rules:
                     cues.setdefault(form, rank)
         return cues
 
-    @_computed_once
-    def window_words(self) -> frozenset[str]:
-        """Every word _long_windows asks whether a long message holds: the phrases' words and their telling
-        forms, the words missing an apostrophe (_APOSTROPHES) and the cue words."""
-        return frozenset().union(*(needed for options in self.phrases.values() for _, needed, _ in options),
-                                 *(words for options in self.telling.values() for _, words in options),
-                                 _APOSTROPHES, self.window_cues)
-
     def is_current(self) -> bool:
         """Whether the configuration lists still hold what this lexicon was built from."""
         phrases, affirmatives, name, prefixes, limit = self.source
@@ -1528,11 +1520,9 @@ def _long_windows(text: str, rules: _Rules) -> list[tuple[int, int]]:
     # but for non-ASCII marks, and a cue word is found, whole, as " word " in it by one C-level search.
     spaced = " " + searched.encode("utf-8", "surrogatepass").translate(_WINDOW_SEARCH_TABLE).decode(
         "utf-8", "surrogatepass") + " "
-    # Only the words asked about are kept: the same answers as the set of every word, and cheaper to build and
-    # to intersect.
-    present = rules.window_words.intersection(spaced.split())
+    present = set(spaced.split())
     if not text.isascii():  # an emoji may touch a word ("great🔥")
-        present = present.union([emoji for emoji in _WINDOW_EMOJI if emoji in text])
+        present.update(emoji for emoji in _WINDOW_EMOJI if emoji in text)
     # First, the telling words of each phrase whose words are all present ("job" of "good job"): a window around
     # one of them holds the phrase, however many times its commoner words stand elsewhere.  Then the cue words
     # by rank (window_cues).
