@@ -513,9 +513,11 @@ def _tokens(text: str) -> list[str]:
     parts = _TABLE_NON_ASCII.split(marked.decode("utf-8", "surrogatepass"))  # a lone surrogate is kept as it came
     parts[1::2] = map(_TABLE_BY_CHAR.__getitem__, parts[1::2])
     return "".join(parts).split()
-# For the first look at an ASCII message: punctuation to spaces, apostrophes kept.
+# For the scorer's words of an ASCII message: letters lower-cased, apostrophes kept, other marks spaces (the
+# bytes over 127 never occur).
 _ASCII_WORDS_TABLE = bytes(
-    code if chr(code).isalnum() or chr(code) == "'" else ord(" ") for code in range(256))
+    ord(chr(code).lower()) if chr(code).isalnum() else code if chr(code) == "'" else ord(" ")
+    for code in range(128)) + bytes(range(128, 256))
 
 
 def _is_word(token: str) -> bool:
@@ -531,6 +533,15 @@ def _restored(tokens: Iterable[str]) -> list[str]:
 def _positions(tokens: list[str], vocabulary: frozenset[str]) -> list[int]:
     """The indices of the tokens in *vocabulary*."""
     return [k for k, token in enumerate(tokens) if token in vocabulary]
+
+
+def _holds_a_phrase(present: set[str], phrases: dict[str, list[frozenset[str]]]) -> bool:
+    """Whether *present* holds all the words of a phrase, given the phrases' word sets listed under one of their
+    words (a plain loop: faster here than any() over a generator)."""
+    for key in phrases.keys() & present:
+        if any(map(present.issuperset, phrases[key])):
+            return True
+    return False
 
 
 def _phrase_key(words: tuple[str, ...], affirmatives: frozenset[str]) -> str:
@@ -1039,8 +1050,7 @@ def _word_after(s: _Sentence, c: _Candidate) -> str | None:
 
 def _leads(s: _Sentence, i: int) -> bool:
     """Only fillers, intensifiers and frames ("that's", "what a") stand before word i in its clause."""
-    lead = s.rules.lead
-    return all(s.words[k] in lead for k in range(s.clause[i], i))
+    return s.rules.lead.issuperset(s.words[s.clause[i]:i])
 
 
 def _praises_reply(s: _Sentence, i: int, after: str | None) -> bool:
@@ -1051,10 +1061,11 @@ def _praises_reply(s: _Sentence, i: int, after: str | None) -> bool:
     return after is None and k > start and words[k - 1] in _COPULAS and s.reply_seen[i] >= start
 
 
-def _sarcastic(tokens: list[str], present: set[str]) -> bool:
+def _sarcastic(tokens: list[str]) -> bool:
     """The message-level veto: a sarcastic word sequence anywhere ("just great", "thanks for nothing")."""
-    if _SARCASM_WORDS.isdisjoint(present):
+    if _SARCASM_WORDS.isdisjoint(tokens):  # most messages the rules read: no set of their tokens is made
         return False
+    present = set(tokens)
     possible = [pattern for pattern in _SARCASM if present.issuperset(pattern)]
     if not possible:
         return False
@@ -1075,11 +1086,13 @@ class _RuleResult:
     vetoes: set[str] = field(default_factory=set)  # every veto that fired
 
 
-def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
-    """Run the candidates of every sentence that holds a trigger word past the vetoes, in order."""
+def _apply_rules(text: str, tokens: list[str], normal: list[str], rules: _Rules) -> _RuleResult:
+    """Run the candidates of every sentence that holds a trigger word past the vetoes, in order.
+
+    *normal* is _restored(tokens), made once for _may_accept and the rules.
+    """
     result = _RuleResult()
-    present = set(tokens)
-    if _sarcastic(tokens, present):
+    if _sarcastic(tokens):
         result.veto = SARCASM_VETO
         result.vetoes.add(SARCASM_VETO)
         return result
@@ -1088,7 +1101,7 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
     if not starts:
         return result
     if len(starts) > 2 * LONG_MESSAGE_CANDIDATES:
-        starts = _bounded_starts(tokens, starts, rules)
+        starts = _bounded_starts(normal, starts, rules)
     ends = _positions(tokens, _SENTENCE_ENDS)
     cased = _CasedTokens(text, tokens)
     done_until = -1
@@ -1107,8 +1120,7 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
         quotes += tokens[quotes_to:start].count(_QUOTE) if start > quotes_to else 0
         quotes_to = max(quotes_to, start)
         done_until = end
-        sentence_tokens = _restored(tokens[start:end])
-        sentence = _Sentence(sentence_tokens, cased, start, is_question, rules, quotes % 2 == 1)
+        sentence = _Sentence(normal[start:end], cased, start, is_question, rules, quotes % 2 == 1)
         starters = rules.starters
         for i, word in enumerate(sentence.words):
             if word not in starters:
@@ -1118,8 +1130,7 @@ def _apply_rules(text: str, tokens: list[str], rules: _Rules) -> _RuleResult:
                 continue
             veto = _veto_for(sentence, candidate)
             if veto is None:
-                fixed = _restored(tokens[:start]) + sentence_tokens
-                result.match = _locate(text, fixed, sentence.words[candidate.i:candidate.j],
+                result.match = _locate(text, normal, sentence.words[candidate.i:candidate.j],
                                        start + sentence.token_index[candidate.i], candidate.rule, candidate.matched)
                 return result
             if result.veto is None:
@@ -1136,37 +1147,37 @@ LONG_MESSAGE_CANDIDATES = 6
 _PHRASE_REACH = 8
 
 
-def _bounded_starts(tokens: list[str], starts: list[int], rules: _Rules) -> list[int]:
-    """The trigger positions of a long message that the rules read (see LONG_MESSAGE_CANDIDATES)."""
+def _bounded_starts(normal: list[str], starts: list[int], rules: _Rules) -> list[int]:
+    """The trigger positions of a long message that the rules read (see LONG_MESSAGE_CANDIDATES), given its
+    tokens _restored."""
     count = LONG_MESSAGE_CANDIDATES
     kept = starts[:count]
-    present = set(_restored(set(tokens)))
+    present = set(normal)
     possible: dict[str, list[frozenset[str]]] = {}  # each word's phrases whose words the message holds
     for k in starts[count:-count]:
-        word = _APOSTROPHES.get(tokens[k], tokens[k])
+        word = normal[k]
         needs = possible.get(word)
         if needs is None:
             needs = possible[word] = [needed for needed in rules.phrases_with.get(word, ()) if needed <= present]
         if needs:
-            near = set(_restored(tokens[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH]))
+            near = set(normal[max(0, k - _PHRASE_REACH):k + _PHRASE_REACH])
             if any(map(near.issuperset, needs)):
                 kept.append(k)
     return kept + starts[-count:]
 
 
-def _may_accept(tokens: list[str], rules: _Rules) -> bool:
-    """Whether the rules could accept any candidate in *tokens*: a cheap look that is never wrong when it says no.
+def _may_accept(normal: list[str], rules: _Rules) -> bool:
+    """Whether the rules could accept any candidate in *normal* (a message's tokens, _restored): a cheap look
+    that is never wrong when it says no.
 
     A phrase needs all its words in the message; an affirmative needs to lead its clause, end it, or stand in
     a short sentence (_veto_not_leading rejects the rest); an emoji sends the message to the rules.  Most
     messages holding a praise word ("a good day", "not like that") fail here, and the full rules -- which only
     name the veto that rejected them -- run for them only when explaining.
     """
-    normal = _restored(tokens)
     present = set(normal)
-    for first in rules.phrases.keys() & present:
-        if any(map(present.issuperset, rules.phrase_words[first])):
-            return True
+    if _holds_a_phrase(present, rules.phrase_words):
+        return True
     if not _PRAISE_EMOJI_SET.isdisjoint(present):
         return True
     if rules.affirmatives.isdisjoint(present):
@@ -1426,28 +1437,29 @@ def _read(text: str, explain: bool = False) -> _Reading:
                 windows.append((position, start))
                 position += end - start + len(_WINDOW_BREAK)
             text = _WINDOW_BREAK.join(text[start:end] for start, end in spans)
-    lower = text.lower()
     if ascii_text:
-        # bytes.translate is a plain table lookup, many times faster than str.translate; it drops apostrophes too.
-        words = lower.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").decode("ascii").split()
+        # bytes.translate is a plain table lookup, many times faster than str.translate; it lower-cases the letters
+        # (all that str.lower does to ASCII text) and drops apostrophes too.
+        words = text.encode("ascii").translate(_ASCII_WORDS_TABLE, b"'").decode("ascii").split()
     else:
-        words = _scorer_words(lower)
+        words = _scorer_words(text.lower())
     present = set(words)
     # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.  Most
     # messages hold no word of first_look, and fail it at that one set test.
     holds_trigger = not rules.first_look.isdisjoint(present) and (
         not rules.word_affirmatives.isdisjoint(present) or not (ascii_text or _PRAISE_EMOJI_SET.isdisjoint(present))
-        or any(any(map(present.issuperset, rules.word_phrases[key])) for key in rules.word_phrases.keys() & present))
+        or _holds_a_phrase(present, rules.word_phrases))
     if not holds_trigger:
         holds_trigger = explain and not rules.word_triggers.isdisjoint(present)
     result = named = None
     if holds_trigger:
-        tokens = _tokens(lower)
+        tokens = _tokens(text.lower())
         if not rules.triggers.isdisjoint(tokens):
-            if _may_accept(tokens, rules):
-                result = named = _apply_rules(text, tokens, rules)
+            normal = _restored(tokens)
+            if _may_accept(normal, rules):
+                result = named = _apply_rules(text, tokens, normal, rules)
             elif explain:
-                named = _apply_rules(text, tokens, rules)
+                named = _apply_rules(text, tokens, normal, rules)
     count = len(words)
     if count <= 2 * _PAIR_WORDS:
         pairs = set(zip(words, words[1:], strict=False))
@@ -1585,14 +1597,14 @@ class _Scorer:
         # The weights in units of 1/WEIGHT_SCALE, as ints: a sum of ints is exact in any order and a plain sum().
         self.units = {name: round(weight * WEIGHT_SCALE) for name, weight in weights.items()}
         self.bias_units = round(bias * WEIGHT_SCALE)
-        # The word pairs' units again, keyed as _Reading holds them: ("a", "b") for "a b".
-        self.pair_units = {_pair_key(name): units for name, units in self.units.items() if _is_pair(name)}
+        # The units keyed as _Reading holds the features, so that one lookup table serves all three parts: words
+        # and signals by name, word pairs as tuples, ("a", "b") for "a b" (a tuple never equals a name).
+        self.reading_units = {_pair_key(name) if _is_pair(name) else name: units for name, units in self.units.items()}
         # The words and pairs with a positive weight, numbered in the order max((weight, name)) ranks them,
-        # so that the strongest one present is a max over ints (see strongest).
+        # so that the strongest one present is a max over ints (see strongest); keyed as reading_units.
         self.ranked = sorted((weight, name) for name, weight in weights.items()
                              if weight > 0 and not name.startswith(_SIGNAL))
-        self.word_rank = {name: k for k, (_, name) in enumerate(self.ranked) if not _is_pair(name)}
-        self.pair_rank = {_pair_key(name): k for k, (_, name) in enumerate(self.ranked) if _is_pair(name)}
+        self.rank = {_pair_key(name) if _is_pair(name) else name: k for k, (_, name) in enumerate(self.ranked)}
 
     @staticmethod
     def probability(total: float) -> float:
@@ -1608,17 +1620,15 @@ class _Scorer:
         return self.probability((self.bias_units + sum(map(self.units.__getitem__, known))) / WEIGHT_SCALE)
 
     def score_reading(self, reading: _Reading) -> float:
-        """score(known(reading.features)), summed part by part without naming the words and pairs."""
-        units, zeros = self.units, itertools.repeat(0)
-        total = (self.bias_units + sum(map(units.get, reading.present, zeros))
-                 + sum(map(self.pair_units.get, reading.pairs, zeros)) + sum(map(units.get, reading.signals, zeros)))
+        """score(known(reading.features)), summed in one pass over the three parts without naming the pairs."""
+        parts = itertools.chain(reading.present, reading.pairs, reading.signals)
+        total = self.bias_units + sum(map(self.reading_units.get, parts, itertools.repeat(0)))
         return self.probability(total / WEIGHT_SCALE)
 
     def strongest(self, reading: _Reading) -> str | None:
         """The word or pair present with the largest positive weight (ties: the greater name), or None."""
-        unranked = itertools.repeat(-1)
-        best = max(max(map(self.word_rank.get, reading.present, unranked), default=-1),
-                   max(map(self.pair_rank.get, reading.pairs, unranked), default=-1))
+        best = max(map(self.rank.get, itertools.chain(reading.present, reading.pairs), itertools.repeat(-1)),
+                   default=-1)
         return self.ranked[best][1] if best >= 0 else None
 
     def contributions(self, features: Iterable[str]) -> dict[str, float]:
@@ -1717,8 +1727,9 @@ def _in_message(match: PraiseMatch, windows: list[tuple[int, int]]) -> PraiseMat
     """A match in a long message's windows (see _read), at its offsets in the message."""
     starts = [at for at, _ in windows]
     first, last = bisect.bisect_right(starts, match.start) - 1, bisect.bisect_right(starts, match.end - 1) - 1
-    return dataclasses.replace(match, start=windows[first][1] + match.start - windows[first][0],
-                               end=windows[last][1] + match.end - windows[last][0])
+    # A new PraiseMatch rather than dataclasses.replace, which costs more than twice as much (it reads the fields).
+    return PraiseMatch(match.rule, match.matched, windows[first][1] + match.start - windows[first][0],
+                       windows[last][1] + match.end - windows[last][0])
 
 
 def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
@@ -1732,9 +1743,10 @@ def _rule_stands(text: str, match: PraiseMatch, word_count: int) -> bool:
     """
     if word_count <= SHORT_AFFIRMATIVE_MAX_WORDS:
         return True
-    following = _tokens(text[match.end:match.end + _LOOK_AHEAD].lower())
-    following = [token for token in following if _is_word(token) and token not in _STANDS_SKIPPED][:1]
-    return not following or following[0] in _STANDS_AFTER
+    for token in _tokens(text[match.end:match.end + _LOOK_AHEAD].lower()):
+        if _is_word(token) and token not in _STANDS_SKIPPED:
+            return token in _STANDS_AFTER  # the first word that counts
+    return True
 
 
 # Characters after a match read for the words that follow it.
