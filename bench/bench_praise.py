@@ -12,11 +12,24 @@ the original-style detector: any(phrase in text.lower() for the spec's
 phrases).  Then the time for 1 KB to 1 MB messages, including inputs built to
 make a careless matcher backtrack or go quadratic, as µs per KB (flat means
 linear).
+
+    python bench/bench_praise.py --floor [--repeat N]
+
+The floor of this design instead, on the everyday messages: the least work
+each part of detect_praise must do, timed beside the substring detector in
+the same run.  The scorer's part is its exact sum (checked against the
+module's) with nothing else: words, pairs and signals looked up through
+tables, no rules, no objects.  Then what the rules add where a message holds
+a trigger word (their tokens and the look that says whether a candidate could
+be accepted), and the vetoes where it could.  Their sum is what any
+implementation of these features and these rules pays before its own
+overhead.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
 import statistics
 import string
@@ -169,10 +182,116 @@ def report(name: str, measured: list[float], baseline: list[float]) -> str:
             f"{statistics.fmean(measured) * 1e6:8.2f} {statistics.fmean(measured) / statistics.fmean(baseline):14.2f}")
 
 
+class LeastScorer:
+    """The scorer's sum for a message with the least work this machine can do it in: the module's own tables
+    and weights, the signals keyed by what they are made of, one C-level sum each for words and pairs."""
+
+    def __init__(self, scorer: ftc._Scorer) -> None:
+        units = scorer.units
+        self.scorer, self.bias, self.get = scorer, scorer.bias_units, scorer.reading_units.get
+        self.length = [units.get(ftc._length_signal(count), 0) for count in range(ftc._POSITION_WORDS + 1)]
+        self.long = units.get(ftc._LENGTH_LONG, 0)
+        self.first, self.last, first2 = ({name[len(prefix):]: value for name, value in units.items()
+                                          if name.startswith(prefix)} for prefix in ("#first:", "#last:", "#first2:"))
+        self.first2 = {tuple(name.split(" ")): value for name, value in first2.items()}
+        self.classes = [sum(units.get(name, 0) for name in ftc._class_signals(key >> 1, bool(key & 1)))
+                        for key in range(2 << len(ftc._WORD_CLASSES))]
+
+    def units(self, text: str) -> int:
+        """The bias and the weights of *text*'s features when no rule runs (an everyday message, not long)."""
+        if text.isascii():
+            words = text.encode("ascii").translate(ftc._ASCII_WORDS_TABLE, b"'").decode("ascii").split()
+        else:
+            text = unicodedata.normalize("NFKC", text)
+            words = ftc._scorer_words(text.lower())
+        present, pairs = set(words), set(zip(words, words[1:], strict=False))
+        count, get, nothing = len(words), self.get, itertools.repeat(0)
+        total = self.bias + sum(map(get, present, nothing)) + sum(map(get, pairs, nothing))
+        if count <= ftc._POSITION_WORDS:
+            total += self.length[count]
+            if count:
+                total += self.first.get(words[0], 0) + self.last.get(words[-1], 0)
+                if count > 1:
+                    total += self.first2.get((words[0], words[1]), 0)
+        else:
+            total += self.long
+        mask = 0
+        for word in ftc._CLASS_BITS.keys() & present:
+            mask |= ftc._CLASS_BITS[word]
+        return total + self.classes[mask << 1 | ("?" in text)]
+
+
+def floor(messages: list[str], repeat: int) -> None:
+    """Print the least each part of detect_praise costs on *messages*, beside the substring detector."""
+    scorer = ftc._current_scorer()
+    assert scorer is not None, "the floor needs the weights"
+    rules = ftc._current_rules()
+    least = LeastScorer(scorer)
+    # What each message needs: the rules' tokens where the words hold a trigger, the vetoes where a candidate
+    # could be accepted (as _read decides them).
+    entry: dict[str, str] = {}
+    vetoed: dict[str, tuple[str, list[str], list[str]]] = {}
+    for message in messages:
+        reading = ftc._read(message)
+        if reading.result is None:
+            assert scorer.probability(least.units(message) / ftc.WEIGHT_SCALE) == scorer.score_reading(reading), \
+                f"the least scorer sums differently from the module: {message!r}"
+        normal_text = message if message.isascii() else unicodedata.normalize("NFKC", message)
+        words = set(reading.words)
+        if not rules.first_look.isdisjoint(words) and (
+                not rules.word_affirmatives.isdisjoint(words) or not ftc._PRAISE_EMOJI_SET.isdisjoint(words)
+                or ftc._holds_a_phrase(words, rules.word_phrases)):
+            entry[message] = normal_text
+            tokens = ftc._tokens(normal_text.lower())
+            normal = ftc._restored(tokens)
+            if not rules.triggers.isdisjoint(tokens) and ftc._may_accept(normal, rules):
+                vetoed[message] = (normal_text, tokens, normal)
+
+    def rules_entry(message: str) -> object:
+        text = entry.get(message)
+        if text is None:
+            return None
+        tokens = ftc._tokens(text.lower())
+        return not rules.triggers.isdisjoint(tokens) and ftc._may_accept(ftc._restored(tokens), rules)
+
+    def vetoes(message: str) -> object:
+        found = vetoed.get(message)
+        return None if found is None else ftc._apply_rules(found[0], found[1], found[2], rules)
+
+    parts: dict[str, Callable[[str], object]] = {
+        "substring (baseline)": substring_is_praise,
+        "scorer, least work": least.units,
+        "rules' look": rules_entry,
+        "vetoes": vetoes,
+        "detect_praise": ftc.detect_praise,
+    }
+    times = per_message_times(parts, messages, repeat)
+    for name, runs in (("rules' look", entry), ("vetoes", vetoed)):  # a part that does not run costs nothing
+        times[name] = [seconds if message in runs else 0.0 for seconds, message in zip(times[name], messages,
+                                                                                          strict=True)]
+    baseline = statistics.fmean(times["substring (baseline)"])
+    print(f"{len(messages)} everyday messages: the rules look at {len(entry)}, the vetoes run on {len(vetoed)}; "
+          f"best of {repeat} batches per message, parts interleaved; mean over all the messages")
+    print(f"{'part':24} {'mean µs':>8} {'/ baseline':>10}")
+    total = 0.0
+    for name, measured in times.items():
+        mean = statistics.fmean(measured)
+        if name in ("scorer, least work", "rules' look", "vetoes"):
+            total += mean
+        print(f"{name:24} {mean * 1e6:8.2f} {mean / baseline:10.2f}")
+    print(f"{'floor (the three parts)':24} {total * 1e6:8.2f} {total / baseline:10.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--floor", action="store_true", help="the least each part costs, on the everyday messages")
     args = parser.parse_args()
+    if args.floor:
+        print(f"machine: {platform.processor() or platform.machine()}, {platform.system()} {platform.release()}, "
+              f"Python {platform.python_version()}")
+        floor(realistic_messages()[0], args.repeat)
+        return
 
     print(f"machine: {platform.processor() or platform.machine()}, {platform.system()} {platform.release()}, "
           f"Python {platform.python_version()}, scorer {'loaded' if ftc._current_scorer() else 'MISSING'}")

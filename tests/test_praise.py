@@ -218,6 +218,20 @@ def test_benchmark_times_every_detector_on_every_message():
     assert bench_praise.normalise_and_read("Thats great, Timmy!") == ["that's", "great", ",", "timmy", "."]
 
 
+def test_the_floor_sums_what_the_scorer_sums():
+    """bench_praise --floor times a stripped scorer; it must add up the same features as the module's."""
+    import bench_praise
+
+    scorer = ftc._current_scorer()
+    least = bench_praise.LeastScorer(scorer)
+    texts = ["what time is it", "ＷＨＡＴ a day?", "ok", "honestly mate you are a legend, cheers", "x " * 30,
+             "haha 🙂 you crack me up, what now?"]
+    for text in texts:
+        reading = ftc._read(text)
+        assert reading.result is None, text  # the floor's scorer part is for messages the rules skip
+        assert scorer.probability(least.units(text) / ftc.WEIGHT_SCALE) == scorer.score_reading(reading), text
+
+
 # --- every labelled message: exact decisions, the misses listed by name -------------------------------
 
 def test_every_labelled_message_is_decided_as_listed():
