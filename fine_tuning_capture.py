@@ -210,6 +210,9 @@ PRAISE_PHRASES: list[str] = [
     "a life saver",
     "top tier",
     "what i'm talking about",
+    # Code-review and chat shorthand: approval in a word or two.
+    "lgtm",
+    "no notes",
     # Litotes: praise by denying the opposite.
     "not bad",
     "wasn't bad",
@@ -229,6 +232,7 @@ SHORT_AFFIRMATIVES: list[str] = [
     "incredible", "terrific", "stellar", "exactly", "bravo", "hilarious", "clever", "witty", "genius",
     "helpful", "legendary", "kudos", "funny", "best", "top", "gold", "perfection", "delightful",
     "marvellous", "marvelous", "fabulous", "phenomenal", "flawless", "smart", "useful",
+    "gg", "goated", "accurate", "respect", "based",  # shorthand: "gg", "based Timmy"
 ]
 #: The original rule's limit: a message of this many words or fewer that holds
 #: a short affirmative is praise (the assistant's name and fillers like "oh",

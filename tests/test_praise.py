@@ -87,6 +87,22 @@ def test_decided_not_praise(text: str):
     assert not ftc.is_praise(text)
 
 
+SHORTHAND = [  # code-review and chat shorthand, and the same words where they say nothing of the reply
+    ("lgtm", True), ("lgtm, now set a timer for 10", True), ("no notes", True), ("gg", True), ("based timmy", True),
+    ("Goated answer", True), ("Accurate.", True), ("Respect.", True),
+    ("lgtm?", False), ("is that accurate?", False), ("That's not accurate at all", False),
+    ("Based on what you said I booked it", False), ("the team was based in Leeds", False),
+    ("Respect the deadline please", False), ("with all due respect, that's wrong", False),
+    ("my sister's lasagne is goated", False), ("I have no notes for the meeting", False),
+    ("gg, the server crashed again", False),
+]
+
+
+@pytest.mark.parametrize(("text", "praise"), SHORTHAND)
+def test_shorthand(text: str, praise: bool):
+    assert ftc.is_praise(text) is praise
+
+
 def test_non_text_is_not_praise():
     assert ftc.detect_praise(None) is None  # type: ignore[arg-type]
     assert ftc.detect_praise(42) is None  # type: ignore[arg-type]

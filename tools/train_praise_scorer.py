@@ -49,7 +49,7 @@ CORPUS_REPEAT = 3  # the old corpus is read this many times per epoch: its hard 
 PRECISION_TARGET = 0.935  # the cross-validated precision the thresholds must keep (0.93 asked, with a margin)
 THRESHOLDS = [k / 100 for k in range(5, 100)]  # the grid the thresholds are chosen from
 RULE_THRESHOLDS = [k / 20 for k in range(1, 20)]
-THRESHOLD = 0.53  # chosen by --cv; copied here so that a retrain is one fit, not seventeen
+THRESHOLD = 0.52  # chosen by --cv; copied here so that a retrain is one fit, not seventeen
 RULE_THRESHOLD = 0.85  # chosen by --cv
 
 
