@@ -644,6 +644,14 @@ class _Rules:
                     cues.setdefault(form, rank)
         return cues
 
+    def may_hold_praise(self, words: set[str], ascii_text: bool = False) -> bool:
+        """The first look, on a message's scorer words alone: an affirmative, a praise emoji (none in ASCII
+        text), or all of a phrase's words.  Most messages hold no word of first_look, and fail at that one set
+        test; the rules read only those that pass."""
+        return not self.first_look.isdisjoint(words) and (
+            not self.word_affirmatives.isdisjoint(words) or not (ascii_text or _PRAISE_EMOJI_SET.isdisjoint(words))
+            or _holds_a_phrase(words, self.word_phrases))
+
     def is_current(self) -> bool:
         """Whether the configuration lists still hold what this lexicon was built from."""
         phrases, affirmatives, name, prefixes, limit = self.source
@@ -1448,11 +1456,7 @@ def _read(text: str, explain: bool = False) -> _Reading:
     else:
         words = _scorer_words(text.lower())
     present = set(words)
-    # The first look, on the words alone: an affirmative, a praise emoji, or all of a phrase's words.  Most
-    # messages hold no word of first_look, and fail it at that one set test.
-    holds_trigger = not rules.first_look.isdisjoint(present) and (
-        not rules.word_affirmatives.isdisjoint(present) or not (ascii_text or _PRAISE_EMOJI_SET.isdisjoint(present))
-        or _holds_a_phrase(present, rules.word_phrases))
+    holds_trigger = rules.may_hold_praise(present, ascii_text)
     if not holds_trigger:
         holds_trigger = explain and not rules.word_triggers.isdisjoint(present)
     result = named = None

@@ -184,11 +184,12 @@ def report(name: str, measured: list[float], baseline: list[float]) -> str:
 
 class LeastScorer:
     """The scorer's sum for a message with the least work this machine can do it in: the module's own tables
-    and weights, the signals keyed by what they are made of, one C-level sum each for words and pairs."""
+    and weights, the signals keyed by what they are made of, one C-level sum each for words and pairs.  A
+    stripped copy of what _read and _Scorer do, so test_the_floor_sums_what_the_scorer_sums holds it to them."""
 
     def __init__(self, scorer: ftc._Scorer) -> None:
         units = scorer.units
-        self.scorer, self.bias, self.get = scorer, scorer.bias_units, scorer.reading_units.get
+        self.bias, self.get = scorer.bias_units, scorer.reading_units.get
         self.length = [units.get(ftc._length_signal(count), 0) for count in range(ftc._POSITION_WORDS + 1)]
         self.long = units.get(ftc._LENGTH_LONG, 0)
         self.first, self.last, first2 = ({name[len(prefix):]: value for name, value in units.items()
@@ -237,10 +238,7 @@ def floor(messages: list[str], repeat: int) -> None:
             assert scorer.probability(least.units(message) / ftc.WEIGHT_SCALE) == scorer.score_reading(reading), \
                 f"the least scorer sums differently from the module: {message!r}"
         normal_text = message if message.isascii() else unicodedata.normalize("NFKC", message)
-        words = set(reading.words)
-        if not rules.first_look.isdisjoint(words) and (
-                not rules.word_affirmatives.isdisjoint(words) or not ftc._PRAISE_EMOJI_SET.isdisjoint(words)
-                or ftc._holds_a_phrase(words, rules.word_phrases)):
+        if rules.may_hold_praise(reading.present):
             entry[message] = normal_text
             tokens = ftc._tokens(normal_text.lower())
             normal = ftc._restored(tokens)
