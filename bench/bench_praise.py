@@ -228,7 +228,17 @@ def floor(messages: list[str], repeat: int) -> None:
     assert scorer is not None, "the floor needs the weights"
     rules = ftc._current_rules()
     least = LeastScorer(scorer)
-    # What each message needs: the rules' tokens where the words hold a trigger, the vetoes where a candidate
+
+    def look(text: str) -> tuple[list[str], list[str]] | None:
+        """The rules' look at a (normalised) message, as _read takes it: its tokens and their restored forms if
+        a candidate could be accepted, else None."""
+        tokens = ftc._tokens(text.lower())
+        if rules.triggers.isdisjoint(tokens):
+            return None
+        normal = ftc._restored(tokens)
+        return (tokens, normal) if ftc._may_accept(normal, rules) else None
+
+    # What each message needs: the rules' look where its words hold a trigger, the vetoes where a candidate
     # could be accepted (as _read decides them).
     entry: dict[str, str] = {}
     vetoed: dict[str, tuple[str, list[str], list[str]]] = {}
@@ -237,20 +247,15 @@ def floor(messages: list[str], repeat: int) -> None:
         if reading.result is None:
             assert scorer.probability(least.units(message) / ftc.WEIGHT_SCALE) == scorer.score_reading(reading), \
                 f"the least scorer sums differently from the module: {message!r}"
-        normal_text = message if message.isascii() else unicodedata.normalize("NFKC", message)
         if rules.may_hold_praise(reading.present):
-            entry[message] = normal_text
-            tokens = ftc._tokens(normal_text.lower())
-            normal = ftc._restored(tokens)
-            if not rules.triggers.isdisjoint(tokens) and ftc._may_accept(normal, rules):
-                vetoed[message] = (normal_text, tokens, normal)
+            entry[message] = text = message if message.isascii() else unicodedata.normalize("NFKC", message)
+            found = look(text)
+            if found is not None:
+                vetoed[message] = (text, *found)
 
     def rules_entry(message: str) -> object:
         text = entry.get(message)
-        if text is None:
-            return None
-        tokens = ftc._tokens(text.lower())
-        return not rules.triggers.isdisjoint(tokens) and ftc._may_accept(ftc._restored(tokens), rules)
+        return None if text is None else look(text)
 
     def vetoes(message: str) -> object:
         found = vetoed.get(message)
